@@ -36,10 +36,10 @@ export interface WebSocketClientEvents extends ConnectionEvents, ServerMessageMa
 
 export type KnownEventName = keyof WebSocketClientEvents;
 
-/** A handler of a known event, or of a message type this package does not know. */
+/** A handler of a known event (its result is ignored; a returned promise is awaited for errors only), or of a message type this package does not know. */
 export type EventHandler<E extends string> = (
   data: E extends KnownEventName ? WebSocketClientEvents[E] : UnknownMessage,
-) => void | Promise<void>;
+) => unknown;
 
 /** A `'*'` handler: receives every event with its name. */
-export type WildcardHandler = (eventType: string, data: unknown) => void | Promise<void>;
+export type WildcardHandler = (eventType: string, data: unknown) => unknown;
