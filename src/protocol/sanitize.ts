@@ -8,10 +8,15 @@
  * backspace, carriage return) that terminals still obey.
  */
 
-// ESC-introduced sequences (CSI, OSC, DCS, ...), then any remaining C0 (except none), DEL, C1,
-// and Unicode bidirectional overrides that can reorder what the user reads.
+// Escape sequences, each in its 7-bit form (ESC [, ESC ], ESC P/X/^/_) and its 8-bit C1 form
+// (U+009B CSI, U+009D OSC, U+0090/98/9E/9F): CSI, then OSC (ended by BEL, ESC \ or U+009C ST),
+// then DCS/SOS/PM/APC (ended by ST), then any other ESC escape. The 8-bit forms are matched
+// whole so that their parameters (a title, a hyperlink's URL) do not remain as visible text.
+// Then any remaining C0, DEL, C1, and the Unicode bidirectional controls that can reorder
+// what the user reads.
 const ESCAPE_SEQUENCE =
-  /\u001b(?:\[[0-?]*[ -/]*[@-~]?|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[PX^_][^\u001b]*(?:\u001b\\)?|[ -/]*[0-~]?)/g;
+  /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]?|(?:\u001b\]|\u009d)[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|(?:\u001b[PX^_]|[\u0090\u0098\u009e\u009f])[^\u001b\u009c]*(?:\u001b\\|\u009c)?|\u001b[ -/]*[0-~]?/g;
+const LINE_BREAKS_AND_TABS = /[\t\n\r\v\f]/g;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
@@ -22,10 +27,7 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066
 export function sanitizeForTerminal(text: string): string {
   // Fast path: almost every string from a server is already safe.
   if (!UNSAFE.test(text)) return text;
-  return text
-    .replace(ESCAPE_SEQUENCE, '')
-    .replace(/[\t\n\r\v\f]/g, ' ')
-    .replace(CONTROL_CHARACTERS, '');
+  return text.replace(ESCAPE_SEQUENCE, '').replace(LINE_BREAKS_AND_TABS, ' ').replace(CONTROL_CHARACTERS, '');
 }
 
 /** True when `text` holds no character that {@link sanitizeForTerminal} would remove. */
