@@ -1,0 +1,130 @@
+/**
+ * The `json` format (each message indented by {@link JSON_INDENT_LEVEL}, as in the
+ * documentation) and `jsonl` (one compact line per message, for pipes such as `| jq`).
+ * Messages are printed as received; notices, errors, alerts and statistics become JSON
+ * objects too, so that a consumer only ever reads JSON. Never coloured.
+ *
+ * JSON.stringify escapes only the C0 controls: the C1 controls and the Unicode
+ * bidirectional overrides that a terminal would obey are escaped here as `\uXXXX`, which
+ * keeps the JSON valid and the data intact.
+ */
+import { JSON_INDENT_LEVEL } from '../config.js';
+import type { ParsedMessage } from '../protocol/frame.js';
+import type { AlertSnapshot, MonitoringSnapshot } from '../protocol/snapshot.js';
+import { BaseFormatter, errorText, type FormatterOptions } from './base-formatter.js';
+
+const TERMINAL_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const TERMINAL_UNSAFE_ALL = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function unicodeEscape(character: string): string {
+  return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * `json` with DEL, the C1 controls, U+2028/U+2029 and the bidi controls escaped as
+ * `\uXXXX`. Inside JSON text such characters can only be in strings, where the escape means
+ * the same character.
+ */
+export function escapeJsonForTerminal(json: string): string {
+  // One scan without allocation: almost every message has none of them.
+  return TERMINAL_UNSAFE.test(json) ? json.replace(TERMINAL_UNSAFE_ALL, unicodeEscape) : json;
+}
+
+/** Errors become `{name, message, code}` rather than `{}`; bigints become strings. */
+function replacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) {
+    const out: Record<string, unknown> = { name: value.name, message: value.message };
+    const code = (value as { code?: unknown }).code;
+    if (code !== undefined) out.code = code;
+    return out;
+  }
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+export interface JsonFormatterOptions extends FormatterOptions {
+  /** Spaces of indentation; 0 prints each record on one line. @default JSON_INDENT_LEVEL (2) */
+  indent?: number;
+}
+
+export class JsonFormatter extends BaseFormatter {
+  /** Spaces of indentation; 0 for one line per record. */
+  readonly indent: number;
+  readonly #sourceOpening: string;
+
+  constructor(options: JsonFormatterOptions = {}) {
+    // JSON is for machines: never coloured, whatever the option says.
+    super({ ...options, color: false });
+    const indent = options.indent ?? JSON_INDENT_LEVEL;
+    this.indent = Number.isFinite(indent) && indent > 0 ? Math.min(10, Math.floor(indent)) : 0;
+    this.#sourceOpening = this.indent > 0 ? `{\n${' '.repeat(this.indent)}"source": ` : '{"source":';
+  }
+
+  /**
+   * The message as received. With `showSource`, a `"source"` member is put first (a
+   * `source` of the message itself, if any, comes after it and wins for most parsers).
+   */
+  formatMonitoringData(snapshot: MonitoringSnapshot, message: ParsedMessage): string {
+    const value = message === undefined ? snapshot : message;
+    const json = escapeJsonForTerminal(
+      this.indent > 0 ? JSON.stringify(value, null, this.indent) : JSON.stringify(value),
+    );
+    const source = snapshot.source;
+    if (!this.showSource || source === undefined || source === '') return json;
+    const label = escapeJsonForTerminal(JSON.stringify(source));
+    if (json.length <= 2) return `${this.#sourceOpening}${label}${this.indent > 0 ? '\n}' : '}'}`;
+    // Splice after the opening brace rather than copy the message into a new object.
+    return `${this.#sourceOpening}${label},${json.slice(1)}`;
+  }
+
+  /** `{"type":"connection","message":...,"timestamp":...}`. */
+  override formatConnectionMessage(message: string, timestamp?: string, source?: string): string {
+    return this.stringify({ type: 'connection', message, timestamp, source: this.sourceOf(source) });
+  }
+
+  /** `{"type":"error","severity":"error","message":...}`, with the error's `code` when it has one. */
+  override formatError(error: string | Error, severity?: string, source?: string): string {
+    const message = errorText(error);
+    const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+    return this.stringify({
+      type: 'error',
+      severity: severity === undefined || severity === '' ? 'error' : severity,
+      message,
+      code,
+      source: this.sourceOf(source),
+    });
+  }
+
+  /** The statistics object itself, so that `jq .messagesReceived` works. */
+  override formatStatistics(stats: object): string {
+    return this.stringify(stats);
+  }
+
+  /** `{"type":"alerts","alerts":[...]}`; `''` when there are none. */
+  override formatAlerts(alerts: readonly AlertSnapshot[], source?: string): string {
+    if (alerts.length === 0) return '';
+    return this.stringify({ type: 'alerts', source: this.sourceOf(source), alerts });
+  }
+
+  /** `{"type":"notice","message":...}`. */
+  override formatNotice(text: string, source?: string): string {
+    return this.stringify({ type: 'notice', message: text, source: this.sourceOf(source) });
+  }
+
+  /** JSON of `value` in this format's layout, safe for a terminal. Undefined members are left out. */
+  protected stringify(value: unknown): string {
+    const json =
+      this.indent > 0 ? JSON.stringify(value, replacer, this.indent) : JSON.stringify(value, replacer);
+    return escapeJsonForTerminal(json ?? 'null');
+  }
+
+  private sourceOf(source: string | undefined): string | undefined {
+    return this.showSource && source !== '' ? source : undefined;
+  }
+}
+
+/** The `jsonl` format: {@link JsonFormatter} on one line per record. */
+export class JsonLinesFormatter extends JsonFormatter {
+  constructor(options: FormatterOptions = {}) {
+    super({ ...options, indent: 0 });
+  }
+}

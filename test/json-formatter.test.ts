@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  escapeJsonForTerminal,
+  JsonFormatter,
+  JsonLinesFormatter,
+} from '../src/formatters/json-formatter.js';
+import { documentedSnapshot, fixture, HOSTILE, realServer } from './helpers/formatter-snapshots.js';
+
+const message = fixture('documented', 'monitoring_data');
+const UNSAFE_RAW = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/;
+
+describe('JsonFormatter', () => {
+  it('prints the message as received, indented by 2', () => {
+    const formatter = new JsonFormatter();
+    assert.equal(
+      formatter.formatMonitoringData(documentedSnapshot(), message),
+      JSON.stringify(message, null, 2),
+    );
+    const { snapshot, message: real } = realServer('monitoring_data_alerts');
+    const text = formatter.formatMonitoringData(snapshot, real);
+    assert.ok(
+      text.startsWith('{\n  "type": "monitoring_data",\n  "timestamp": "2026-11-25T16:49:37.422672",'),
+    );
+    assert.deepEqual(JSON.parse(text), real);
+  });
+
+  it('is never coloured', () => {
+    const formatter = new JsonFormatter({ color: true });
+    assert.equal(formatter.color, false);
+    assert.ok(!formatter.formatError('x').includes('\u001b'));
+    assert.ok(!formatter.formatMonitoringData(documentedSnapshot(), message).includes('\u001b'));
+  });
+
+  it('puts the source first with showSource, keeping the JSON valid', () => {
+    const snapshot = documentedSnapshot({ source: 'web-1' });
+    const indented = new JsonFormatter({ showSource: true }).formatMonitoringData(snapshot, message);
+    assert.ok(indented.startsWith('{\n  "source": "web-1",\n  "timestamp": '), indented);
+    assert.deepEqual(JSON.parse(indented), { source: 'web-1', ...message });
+    const line = new JsonLinesFormatter({ showSource: true }).formatMonitoringData(snapshot, message);
+    assert.equal(line, `{"source":"web-1",${JSON.stringify(message).slice(1)}`);
+    assert.equal(
+      new JsonLinesFormatter({ showSource: true }).formatMonitoringData(snapshot, {}),
+      '{"source":"web-1"}',
+    );
+    assert.deepEqual(JSON.parse(new JsonFormatter({ showSource: true }).formatMonitoringData(snapshot, {})), {
+      source: 'web-1',
+    });
+    assert.equal(new JsonLinesFormatter().formatMonitoringData(snapshot, message), JSON.stringify(message));
+  });
+
+  it('prints events and statistics as JSON objects', () => {
+    const formatter = new JsonLinesFormatter();
+    assert.equal(
+      formatter.formatConnectionMessage('Connected to monitoring server', '2026-11-25T16:46:29.042542'),
+      '{"type":"connection","message":"Connected to monitoring server","timestamp":"2026-11-25T16:46:29.042542"}',
+    );
+    const error = Object.assign(new Error('refused'), { code: 'CONNECTION_REFUSED' });
+    assert.equal(
+      formatter.formatError(error),
+      '{"type":"error","severity":"error","message":"refused","code":"CONNECTION_REFUSED"}',
+    );
+    assert.equal(
+      formatter.formatError('full', 'warning'),
+      '{"type":"error","severity":"warning","message":"full"}',
+    );
+    assert.equal(
+      formatter.formatNotice('reconnecting in 5 s'),
+      '{"type":"notice","message":"reconnecting in 5 s"}',
+    );
+    assert.equal(formatter.formatAlerts([]), '');
+    assert.equal(
+      formatter.formatAlerts([{ level: 'WARNING', component: 'disk', value: 86 }]),
+      '{"type":"alerts","alerts":[{"level":"WARNING","component":"disk","value":86}]}',
+    );
+    assert.equal(
+      new JsonLinesFormatter({ showSource: true }).formatNotice('up', 'web-1'),
+      '{"type":"notice","message":"up","source":"web-1"}',
+    );
+  });
+
+  it('prints statistics as one object, with errors readable', () => {
+    const stats = {
+      messagesReceived: 0,
+      connectionStart: null,
+      uptimeSeconds: 0,
+      lastError: new Error('nope'),
+      logging: null,
+    };
+    assert.equal(
+      new JsonLinesFormatter().formatStatistics(stats),
+      '{"messagesReceived":0,"connectionStart":null,"uptimeSeconds":0,"lastError":{"name":"Error","message":"nope"},"logging":null}',
+    );
+    const indented = new JsonFormatter().formatStatistics({ messagesReceived: 3 });
+    assert.equal(indented, '{\n  "messagesReceived": 3\n}');
+  });
+
+  it('escapes C1 controls and bidi overrides that JSON.stringify leaves raw', () => {
+    const hostile = { type: 'monitoring_data', data: { system: { hostname: HOSTILE } }, [HOSTILE]: 1 };
+    for (const formatter of [new JsonFormatter(), new JsonLinesFormatter()]) {
+      const outputs = [
+        formatter.formatMonitoringData(documentedSnapshot({ source: HOSTILE }), hostile),
+        formatter.formatError(HOSTILE, HOSTILE),
+        formatter.formatNotice(HOSTILE),
+        formatter.formatConnectionMessage(HOSTILE, HOSTILE),
+        formatter.formatAlerts([{ message: HOSTILE }]),
+        formatter.formatStatistics({ lastError: HOSTILE }),
+      ];
+      for (const output of outputs) {
+        const withoutLayout = output.replaceAll('\n', '');
+        assert.ok(!UNSAFE_RAW.test(withoutLayout), JSON.stringify(output));
+      }
+      assert.deepEqual(JSON.parse(outputs[0]!), hostile);
+      assert.ok(outputs[0]!.includes('\\u009b31m\\u202eevil'), outputs[0]);
+    }
+  });
+});
+
+describe('escapeJsonForTerminal', () => {
+  it('returns safe text unchanged and escapes the rest as \\uXXXX', () => {
+    const safe = '{"a":"héllo ✓"}';
+    assert.equal(escapeJsonForTerminal(safe), safe);
+    assert.equal(escapeJsonForTerminal('"\u0085\u2066\u2028\u007f"'), '"\\u0085\\u2066\\u2028\\u007f"');
+    assert.equal(JSON.parse(escapeJsonForTerminal(JSON.stringify('\\\u009b'))), '\\\u009b');
+  });
+});
