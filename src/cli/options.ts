@@ -1,0 +1,313 @@
+/**
+ * The command line: every option, its default, and the checks that turn bad input into one
+ * clear line and exit code 2. Parsing is commander's; this file only declares and validates.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  CONNECT_TIMEOUT,
+  DEFAULT_FORMAT_TYPE,
+  DEFAULT_WEBSOCKET_URI,
+  type EnvironmentConfig,
+  FORMAT_TYPES,
+  type FormatType,
+  isWebSocketUri,
+  LOG_ROTATION_KEEP,
+  LOG_ROTATION_SIZE,
+  type LogLevel,
+  PING_INTERVAL,
+  PING_TIMEOUT,
+  RECONNECT_INTERVAL,
+} from '../config.js';
+import { LoggingHandler } from '../handlers/logging-handler.js';
+
+/** Everything the command line decides, validated. */
+export interface CliOptions {
+  uri: string;
+  demo: boolean;
+  reconnect: boolean;
+  reconnectInterval: number;
+  maxReconnects: number | null;
+  pingInterval: number;
+  pingTimeout: number;
+  connectTimeout: number;
+  format: FormatType;
+  /** false with --no-color; undefined lets the terminal and NO_COLOR/FORCE_COLOR decide. */
+  color: boolean | undefined;
+  saveData: string | undefined;
+  saveDataMaxSize: number;
+  saveDataKeep: number;
+  history: boolean;
+  duration: number | undefined;
+  stats: boolean;
+  verbose: boolean;
+  logFile: string | undefined;
+  logLevel: LogLevel | undefined;
+  headers: Record<string, string>;
+  ca: string | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+  insecure: boolean;
+}
+
+/** A usage error: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+const EXAMPLES = `
+Examples:
+  monitoring-websocket-client --demo                      live metrics of this machine, no server needed
+  monitoring-websocket-client -u ws://192.168.1.100:8765  watch a remote server
+  monitoring-websocket-client -f detailed                 bars, amounts, cores, temperatures, alerts
+  monitoring-websocket-client -f jsonl | jq .data.memory  one JSON object per line, for scripts
+  monitoring-websocket-client --save-data data.jsonl --duration 60 --stats
+  monitoring-websocket-client -u wss://host:8765 --ca ca.pem --token-file token.txt
+
+Environment:
+  MONITORING_WEBSOCKET_URI, MONITORING_FORMAT, MONITORING_LOG_LEVEL, MONITORING_LOG_FILE
+  supply defaults (flags win); MONITORING_TOKEN sends "Authorization: Bearer <token>";
+  NO_COLOR turns colour off, FORCE_COLOR turns it on.
+
+Output:
+  stdout carries the data only, one record per message; connection notices, server errors,
+  alerts and --stats go to stderr.
+
+Exit codes:
+  0  the run ended: --duration elapsed, or SIGINT/SIGTERM
+  1  the connection failed and the client gave up (--no-reconnect or --max-reconnects reached),
+     or a runtime error
+  2  invalid arguments or environment
+`;
+
+function seconds(min: number, strict: boolean) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (value.trim() === '' || !Number.isFinite(number) || (strict ? number <= min : number < min)) {
+      throw new InvalidArgumentError(`expected a number of seconds ${strict ? '>' : '>='} ${min}`);
+    }
+    return number;
+  };
+}
+
+function integer(min: number, what: string) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (value.trim() === '' || !Number.isInteger(number) || number < min) {
+      throw new InvalidArgumentError(`expected ${what}`);
+    }
+    return number;
+  };
+}
+
+function collectHeader(value: string, previous: string[]): string[] {
+  const colon = value.indexOf(':');
+  if (colon <= 0 || value.slice(0, colon).trim() === '' || /\s/.test(value.slice(0, colon).trim())) {
+    throw new InvalidArgumentError("expected 'Name: value'");
+  }
+  return [...previous, value];
+}
+
+/** The commander program; `run()` parses with it. */
+export function createProgram(
+  version: string,
+  write: { out: (s: string) => void; err: (s: string) => void },
+) {
+  const program = new Command()
+    .name('monitoring-websocket-client')
+    .description('Watch a machine’s CPU, memory, disk and GPU live from a monitoring WebSocket server.')
+    .version(version, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'print this help and exit')
+    .option('-u, --uri <uri>', `WebSocket URI of the server (default: "${DEFAULT_WEBSOCKET_URI}")`)
+    .option('--demo', 'start a monitoring server of this machine in-process and watch it', false)
+    .option('--no-reconnect', 'do not reconnect after a failure; exit 1 instead')
+    .option(
+      '--reconnect-interval <seconds>',
+      'seconds between reconnection attempts',
+      seconds(0, true),
+      RECONNECT_INTERVAL,
+    )
+    .option(
+      '--max-reconnects <count>',
+      'reconnection attempts before giving up (default: unlimited)',
+      integer(0, 'an integer >= 0'),
+    )
+    .option(
+      '--ping-interval <seconds>',
+      'seconds between heartbeat pings (0: off)',
+      seconds(0, false),
+      PING_INTERVAL,
+    )
+    .option(
+      '--ping-timeout <seconds>',
+      'seconds without a pong before the link is dead',
+      seconds(0, true),
+      PING_TIMEOUT,
+    )
+    .option(
+      '--connect-timeout <seconds>',
+      'seconds allowed for the handshake',
+      seconds(0, true),
+      CONNECT_TIMEOUT,
+    )
+    .addOption(
+      new Option('-f, --format <format>', `output format (default: "${DEFAULT_FORMAT_TYPE}")`).choices(
+        FORMAT_TYPES,
+      ),
+    )
+    .option('--no-color', 'no colours (also: NO_COLOR, or when stdout is not a terminal)')
+    .option('--save-data <file>', 'save every frame received to FILE, one JSON object per line')
+    .option(
+      '--save-data-max-size <bytes>',
+      'rotate the save-data file at this size',
+      integer(1, 'a number of bytes >= 1'),
+      LOG_ROTATION_SIZE,
+    )
+    .option(
+      '--save-data-keep <count>',
+      'rotated save-data files kept',
+      integer(1, 'an integer >= 1'),
+      LOG_ROTATION_KEEP,
+    )
+    .option('--history', 'keep the last 1000 records in memory (shown in --stats)', false)
+    .option('-d, --duration <seconds>', 'stop after this many seconds', seconds(0, true))
+    .option('-s, --stats', 'print statistics to stderr at the end', false)
+    .option('-v, --verbose', 'debug logs on stderr', false)
+    .option('--log-file <file>', 'write timestamped logs to FILE (rotated at 10 MB)')
+    .option('-H, --header <header>', "extra handshake header 'Name: value' (repeatable)", collectHeader, [])
+    .option('--token-file <file>', 'send "Authorization: Bearer <token>" with the token read from FILE')
+    .option('--ca <file>', 'trust this CA certificate (PEM) for wss://')
+    .option('--cert <file>', 'client certificate (PEM) for wss://')
+    .option('--key <file>', 'client private key (PEM) for wss://')
+    .option('--insecure', 'do not verify the server certificate (dangerous)', false)
+    .addHelpText('after', EXAMPLES)
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: write.out,
+      writeErr: write.err,
+      outputError: (text, writeErr) =>
+        writeErr(text.startsWith('error:') ? `monitoring-websocket-client: ${text}` : text),
+    });
+  return program;
+}
+
+/** Raw values as commander parsed them. */
+interface ParsedFlags {
+  uri?: string;
+  demo: boolean;
+  reconnect: boolean;
+  reconnectInterval: number;
+  maxReconnects?: number;
+  pingInterval: number;
+  pingTimeout: number;
+  connectTimeout: number;
+  format?: FormatType;
+  color: boolean;
+  saveData?: string;
+  saveDataMaxSize: number;
+  saveDataKeep: number;
+  history: boolean;
+  duration?: number;
+  stats: boolean;
+  verbose: boolean;
+  logFile?: string;
+  header: string[];
+  tokenFile?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  insecure: boolean;
+}
+
+/**
+ * Turns the parsed flags and the environment into validated options.
+ * @throws UsageError with one line naming the option, the value and what is allowed.
+ */
+export function resolveOptions(
+  flags: ParsedFlags,
+  env: EnvironmentConfig,
+  processEnv: NodeJS.ProcessEnv,
+): CliOptions {
+  const uri = flags.uri ?? env.uri ?? DEFAULT_WEBSOCKET_URI;
+  if (!isWebSocketUri(uri)) {
+    throw new UsageError(
+      `invalid --uri: "${uri}" (expected a ws:// or wss:// URI, e.g. ws://localhost:8765)`,
+    );
+  }
+  for (const [option, path] of [
+    ['--save-data', flags.saveData],
+    ['--log-file', flags.logFile ?? env.logFile],
+  ] as const) {
+    if (path === undefined) continue;
+    const reason = LoggingHandler.validatePath(path);
+    if (reason) throw new UsageError(`invalid ${option}: "${path}" (${reason})`);
+  }
+  const headers: Record<string, string> = {};
+  for (const header of flags.header) {
+    const colon = header.indexOf(':');
+    headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
+  }
+  const token = flags.tokenFile ? readToken(flags.tokenFile) : processEnv.MONITORING_TOKEN?.trim();
+  if (token && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
+    headers.Authorization = `Bearer ${token}`;
+  }
+  return {
+    uri,
+    demo: flags.demo,
+    reconnect: flags.reconnect,
+    reconnectInterval: flags.reconnectInterval,
+    maxReconnects: flags.maxReconnects ?? null,
+    pingInterval: flags.pingInterval,
+    pingTimeout: flags.pingTimeout,
+    connectTimeout: flags.connectTimeout,
+    format: flags.format ?? env.format ?? DEFAULT_FORMAT_TYPE,
+    color: flags.color === false ? false : undefined,
+    saveData: flags.saveData,
+    saveDataMaxSize: flags.saveDataMaxSize,
+    saveDataKeep: flags.saveDataKeep,
+    history: flags.history,
+    duration: flags.duration,
+    stats: flags.stats,
+    verbose: flags.verbose,
+    logFile: flags.logFile ?? env.logFile,
+    logLevel: env.logLevel,
+    headers,
+    ca: flags.ca === undefined ? undefined : readPem('--ca', flags.ca),
+    cert: flags.cert === undefined ? undefined : readPem('--cert', flags.cert),
+    key: flags.key === undefined ? undefined : readPem('--key', flags.key),
+    insecure: flags.insecure,
+  };
+}
+
+function readToken(path: string): string {
+  let token: string;
+  try {
+    token = readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new UsageError(
+      `invalid --token-file: "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
+  if (token === '' || /[\r\n]/.test(token)) {
+    throw new UsageError(`invalid --token-file: "${path}" (expected one token on one line)`);
+  }
+  return token;
+}
+
+function readPem(option: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `invalid ${option}: "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
+}
+
+export type { ParsedFlags };

@@ -1,0 +1,93 @@
+/**
+ * Writes records, one per line, to an output stream, batching the lines that arrive in the
+ * same turn of the event loop into one write.
+ *
+ * Why by hand: on Linux, process.stdout writes to files and pipes are synchronous, so one
+ * `write()` per message is one system call per message; a burst of frames read from the
+ * socket in one go becomes one write here. Nothing is dropped: `flush()` writes what is
+ * pending at once, and the client calls it before it stops.
+ */
+import type { Writable } from 'node:stream';
+
+/** Pending text above which the batch is written without waiting for the end of the turn (bytes, roughly). */
+const FLUSH_THRESHOLD = 64 * 1024;
+
+type OutputStream = Writable | NodeJS.WritableStream;
+
+const writers = new WeakMap<OutputStream, LineWriter>();
+
+export class LineWriter {
+  readonly #stream: OutputStream;
+  #pending = '';
+  #scheduled = false;
+  #failed = false;
+  #linesWritten = 0;
+  readonly #errorListeners = new Set<(error: Error) => void>();
+
+  /**
+   * The one writer of `stream`: clients sharing a stream (several servers watched in one
+   * process) share its batch, so their lines never interleave mid-line and the stream gets
+   * one error listener, not one per client.
+   */
+  static for(stream: OutputStream): LineWriter {
+    let writer = writers.get(stream);
+    if (!writer) {
+      writer = new LineWriter(stream);
+      writers.set(stream, writer);
+    }
+    return writer;
+  }
+
+  constructor(stream: OutputStream) {
+    this.#stream = stream;
+    // An EPIPE (reader of a pipe went away, e.g. `| head`) must not crash the process.
+    stream.on('error', (error: Error) => {
+      if (this.#failed) return;
+      this.#failed = true;
+      this.#pending = '';
+      for (const listener of this.#errorListeners) listener(error);
+    });
+  }
+
+  /** Calls `listener` once if the stream fails. Returns a function that removes it. */
+  onError(listener: (error: Error) => void): () => void {
+    this.#errorListeners.add(listener);
+    return () => this.#errorListeners.delete(listener);
+  }
+
+  /** True once the stream has failed; later lines are discarded. */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /** Lines handed to the stream so far. */
+  get linesWritten(): number {
+    return this.#linesWritten;
+  }
+
+  /** Queues `text` followed by a line break. */
+  writeLine(text: string): void {
+    if (this.#failed) return;
+    this.#pending += `${text}\n`;
+    this.#linesWritten++;
+    if (this.#pending.length >= FLUSH_THRESHOLD) {
+      this.flush();
+    } else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#flushScheduled);
+    }
+  }
+
+  /** Writes everything pending now. */
+  flush(): void {
+    if (this.#pending === '' || this.#failed) return;
+    const chunk = this.#pending;
+    this.#pending = '';
+    this.#stream.write(chunk);
+  }
+
+  readonly #flushScheduled = (): void => {
+    this.#scheduled = false;
+    this.flush();
+  };
+}

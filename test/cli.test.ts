@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { fixture, fixtureFrame } from './helpers/fixtures.js';
+import { TestServer, until } from './helpers/test-server.js';
+
+const BIN = fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+}
+
+/** Spawns the built CLI with a clean environment (no colour forcing, no inherited MONITORING_*). */
+function cli(args: string[], env: Record<string, string> = {}): Run {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += String(chunk);
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, ms: Date.now() - started })),
+  );
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+async function closedPort(): Promise<number> {
+  const server = await TestServer.start();
+  const { port } = server;
+  await server.close();
+  return port;
+}
+
+const ESC = '\u001b';
+
+describe('monitoring-websocket-client (the command)', () => {
+  let tmp: string;
+  let server: TestServer;
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'monitoring-cli-'));
+    server = await TestServer.start({ greeting: [fixtureFrame('real-server', 'connection')] });
+    // Each new client receives both dialects, then the stream goes on from the test.
+    server.wss.on('connection', (socket) => {
+      socket.send(fixtureFrame('real-server', 'monitoring_data'));
+      socket.send(fixtureFrame('documented', 'monitoring_data'));
+      socket.send(fixtureFrame('real-server', 'monitoring_data_alerts'));
+    });
+  });
+  after(async () => {
+    await server.close();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('prints --help with examples and exit codes, and --version', async () => {
+    const help = cli(['--help']);
+    assert.equal((await help.exit).code, 0);
+    assert.match(help.stdout(), /--uri <uri>/);
+    assert.match(help.stdout(), /Exit codes:/);
+    assert.match(help.stdout(), /monitoring-websocket-client --demo/);
+    const version = cli(['--version']);
+    assert.equal((await version.exit).code, 0);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    assert.equal(version.stdout().trim(), pkg.version);
+  });
+
+  it('prints exactly one simple record per message on stdout, notices on stderr', async () => {
+    const run = cli(['-u', server.url, '--duration', '0.6', '--ping-interval', '0']);
+    const { code } = await run.exit;
+    assert.equal(code, 0);
+    assert.deepEqual(run.stdout().split('\n'), [
+      'CPU: 0.0% | RAM: 1.2% | Disk: 21.5%',
+      'CPU: 45.2% | RAM: 62.8% | Disk: 28.5% | GPU: 15.0%',
+      'CPU: 0.0% | RAM: 91.3% | Disk: 86.0% | GPU: 37.0%',
+      '',
+    ]);
+    assert.match(run.stderr(), /Connected to monitoring server/);
+    assert.match(run.stderr(), /Critical memory usage: 91\.3%/);
+    assert.ok(!run.stdout().includes(ESC), 'no colour when stdout is a pipe');
+  });
+
+  it('colours by threshold when FORCE_COLOR is set, and not with --no-color or NO_COLOR', async () => {
+    const coloured = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0'], { FORCE_COLOR: '1' });
+    await coloured.exit;
+    const line = coloured.stdout().split('\n')[2] ?? '';
+    assert.ok(line.includes(`${ESC}[31m91.3%`), `red critical value in ${JSON.stringify(line)}`);
+    assert.ok(line.includes(`${ESC}[32m0.0%`), `green normal value in ${JSON.stringify(line)}`);
+    const plain = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0', '--no-color'], {
+      FORCE_COLOR: '1',
+    });
+    await plain.exit;
+    assert.ok(!plain.stdout().includes(ESC));
+    const noColor = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0'], {
+      FORCE_COLOR: '1',
+      NO_COLOR: '1',
+    });
+    await noColor.exit;
+    assert.ok(!noColor.stdout().includes(ESC));
+  });
+
+  it('prints jsonl that jq could read, one object per message', async () => {
+    const run = cli(['-u', server.url, '-f', 'jsonl', '-d', '0.5', '--ping-interval', '0']);
+    assert.equal((await run.exit).code, 0);
+    const lines = run.stdout().trimEnd().split('\n');
+    assert.equal(lines.length, 3);
+    assert.deepEqual(JSON.parse(lines[1] ?? ''), fixture('documented', 'monitoring_data'));
+  });
+
+  it('takes the format from MONITORING_FORMAT, and the flag wins', async () => {
+    const fromEnv = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0'], {
+      MONITORING_FORMAT: 'compact',
+    });
+    await fromEnv.exit;
+    assert.match(fromEnv.stdout().split('\n')[1] ?? '', /^\[14:30:25\] CPU:45% │ RAM:63%/);
+    const flagWins = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0', '-f', 'simple'], {
+      MONITORING_FORMAT: 'compact',
+    });
+    await flagWins.exit;
+    assert.match(flagWins.stdout(), /^CPU: 0\.0% \| RAM: 1\.2%/);
+  });
+
+  it('prints statistics at the end with --stats, as JSON with a JSON format', async () => {
+    const run = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0', '--stats', '-f', 'json']);
+    assert.equal((await run.exit).code, 0);
+    const start = run.stderr().lastIndexOf('\n{');
+    const stats = JSON.parse(run.stderr().slice(start + 1));
+    assert.equal(stats.messagesReceived, 4);
+    assert.equal(stats.totalDisconnections, 0);
+  });
+
+  it('prints statistics even when it never connected, and gives up with exit code 1', async () => {
+    const port = await closedPort();
+    const run = cli(['-u', `ws://127.0.0.1:${port}`, '--no-reconnect', '--stats']);
+    const { code, ms } = await run.exit;
+    assert.equal(code, 1);
+    assert.ok(ms < 5000, `exited in ${ms} ms`);
+    assert.match(run.stderr(), /refused/i);
+    assert.match(run.stderr(), /Messages received: 0/);
+    assert.equal(run.stdout(), '');
+  });
+
+  it('gives up after --max-reconnects attempts, spaced by --reconnect-interval', async () => {
+    const port = await closedPort();
+    const run = cli(['-u', `ws://127.0.0.1:${port}`, '--max-reconnects', '2', '--reconnect-interval', '0.1']);
+    const { code, ms } = await run.exit;
+    assert.equal(code, 1);
+    assert.ok(ms < 5000, `exited in ${ms} ms`);
+    assert.match(run.stderr(), /reconnecting in 0\.1 s \(attempt 1\/2\)/);
+    assert.match(run.stderr(), /attempt 2\/2/);
+    assert.match(run.stderr(), /gave up after/);
+  });
+
+  it('flushes every saved frame on SIGINT', async () => {
+    const path = join(tmp, 'sigint.jsonl');
+    const run = cli(['-u', server.url, '--save-data', path, '--ping-interval', '0', '-f', 'jsonl']);
+    await until(() => run.stdout().split('\n').length >= 4, 5000, 'three records');
+    const socket = [...server.wss.clients].at(-1);
+    for (let i = 0; i < 200; i++)
+      socket?.send(JSON.stringify({ ...fixture('real-server', 'monitoring_data'), seq: i }));
+    await until(() => run.stdout().split('\n').length >= 204, 5000, 'all records');
+    run.child.kill('SIGINT');
+    const { code } = await run.exit;
+    assert.equal(code, 0);
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    // The greeting, three monitoring messages, then the 200 sent here.
+    assert.equal(lines.length, 204);
+    for (const line of lines) JSON.parse(line);
+    assert.ok(!run.stderr().includes('"seq"'), 'saved data is never echoed to the terminal');
+  });
+
+  const usageCases: [string[], RegExp][] = [
+    [['-f', 'fancy'], /'fancy'.*simple, detailed, compact, json, jsonl/],
+    [
+      ['-u', 'http://localhost:8765'],
+      /invalid --uri: "http:\/\/localhost:8765" \(expected a ws:\/\/ or wss:\/\/ URI/,
+    ],
+    [['--reconnect-interval', '-1'], /--reconnect-interval.*'-1'.*seconds > 0/],
+    [['--ping-interval', 'abc'], /--ping-interval.*'abc'.*seconds >= 0/],
+    [['--duration', '0'], /--duration.*'0'.*seconds > 0/],
+    [['--max-reconnects', '1.5'], /--max-reconnects.*'1\.5'.*integer >= 0/],
+    [
+      ['--save-data', '/nonexistent-folder/data.jsonl'],
+      /invalid --save-data: "\/nonexistent-folder\/data\.jsonl" \(.+\)/,
+    ],
+    [['--log-file', '/nonexistent-folder/client.log'], /invalid --log-file/],
+    [['--bogus'], /unknown option '--bogus'/],
+    [['-H', 'no colon'], /--header.*'no colon'.*Name: value/],
+  ];
+  for (const [args, expected] of usageCases) {
+    it(`rejects ${args.join(' ')} with one clear line and exit code 2`, async () => {
+      const run = cli(args);
+      const { code } = await run.exit;
+      assert.equal(code, 2);
+      assert.match(run.stderr(), expected);
+      assert.equal(run.stderr().trimEnd().split('\n').length, 1, `one line: ${run.stderr()}`);
+      assert.doesNotMatch(run.stderr(), /\n\s+at /, 'no stack trace');
+    });
+  }
+
+  it('rejects a bad MONITORING_FORMAT with exit code 2', async () => {
+    const run = cli([], { MONITORING_FORMAT: 'fancy' });
+    assert.equal((await run.exit).code, 2);
+    assert.match(run.stderr(), /MONITORING_FORMAT: "fancy"/);
+  });
+
+  it('never lets a hostile server write control sequences to the terminal', async () => {
+    const hostile = await TestServer.start();
+    const evil = `${ESC}]0;pwned${String.fromCharCode(7)}${ESC}[2J\u009b31m\u202eevil`;
+    const message = fixture('real-server', 'monitoring_data_alerts') as {
+      data: { system: Record<string, unknown>; gpu: Record<string, unknown> };
+      alerts: { message: string }[];
+    };
+    message.data.system.hostname = evil;
+    message.data.gpu.name = evil;
+    for (const alert of message.alerts) alert.message = evil;
+    hostile.wss.on('connection', (socket) => {
+      socket.send(
+        JSON.stringify({ type: 'connection', status: 'connected', timestamp: evil, message: evil }),
+      );
+      socket.send(JSON.stringify(message));
+      socket.send(JSON.stringify({ type: 'error', message: evil }));
+      socket.send(JSON.stringify({ type: 'error_message', error: evil, severity: evil }));
+      socket.send(evil);
+    });
+    for (const format of ['simple', 'detailed', 'compact', 'json', 'jsonl']) {
+      const run = cli([
+        '-u',
+        hostile.url,
+        '-f',
+        format,
+        '-d',
+        '0.4',
+        '--ping-interval',
+        '0',
+        '--stats',
+        '-v',
+      ]);
+      await run.exit;
+      for (const [name, text] of [
+        ['stdout', run.stdout()],
+        ['stderr', run.stderr()],
+      ]) {
+        assert.ok(
+          !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/.test(text ?? ''),
+          `${format} ${name}: ${JSON.stringify(text)}`,
+        );
+      }
+      assert.match(run.stdout(), /./, `${format} printed the record`);
+    }
+    await hostile.close();
+  });
+});
