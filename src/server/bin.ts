@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// Placeholder until the server issue lands.
-process.stdout.write('monitoring-websocket-server: not built yet\n');
+import { runServer } from './cli.js';
+
+process.exitCode = await runServer(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
