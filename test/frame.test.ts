@@ -45,9 +45,28 @@ describe('parseFrame', () => {
     }
   });
 
-  it('flags NaN and Infinity, which Python writes but JSON cannot carry', () => {
-    assert.equal(parseFrame('{"type":"monitoring_data","v":NaN}', false, AT).invalidReason, 'not_json');
-    assert.equal(parseFrame('{"v":Infinity}', false, AT).invalidReason, 'not_json');
+  it("reads Python's NaN and Infinity as null, outside strings only, and keeps the raw text", () => {
+    const raw = '{"type":"monitoring_data","v":NaN,"w":[Infinity,-Infinity,1],"s":"NaN \\" Infinity"}';
+    const frame = parseFrame(raw, false, AT);
+    assert.equal(frame.invalidReason, undefined);
+    assert.deepEqual(frame.message, {
+      type: 'monitoring_data',
+      v: null,
+      w: [null, null, 1],
+      s: 'NaN " Infinity',
+    });
+    assert.equal(frame.raw, raw);
+    assert.equal(
+      frame.repairedJson,
+      '{"type":"monitoring_data","v":null,"w":[null,null,1],"s":"NaN \\" Infinity"}',
+    );
+    assert.equal(parseFrame('{"type":"pong"}', false, AT).repairedJson, undefined);
+  });
+
+  it('still flags text that is not JSON even with NaN repaired', () => {
+    assert.equal(parseFrame('{"v":NaN', false, AT).invalidReason, 'not_json');
+    assert.equal(parseFrame('NaN', false, AT).invalidReason, 'not_object');
+    assert.equal(parseFrame('{v:NaN}', false, AT).invalidReason, 'not_json');
   });
 
   it('flags JSON that is not an object', () => {

@@ -135,6 +135,17 @@ describe('LoggingHandler: line format', () => {
     assert.deepEqual(JSON.parse(line!).message, JSON.parse(raw));
   });
 
+  it("keeps a frame with Python's NaN as valid JSON (null) plus the text as received", async () => {
+    const path = join(freshFolder(), 'monitoring.log');
+    const handler = create({ path });
+    const raw = '{"type":"monitoring_data","data":{"processor":{"usage_percent":NaN}}}';
+    handler.handleMessage({ frame: parseFrame(raw, false, T0) });
+    await handler.close();
+    const line = JSON.parse(readFileSync(path, 'utf8').trimEnd());
+    assert.deepEqual(line.message, { type: 'monitoring_data', data: { processor: { usage_percent: null } } });
+    assert.equal(line.raw, raw);
+  });
+
   it('reads back what any frame was: valid, not JSON, not an object, binary', async () => {
     const frame = fc.oneof(
       fc.json().map((raw) => parseFrame(raw, false, T0)),
@@ -158,7 +169,7 @@ describe('LoggingHandler: line format', () => {
         assert.equal(record.raw, f.raw);
       } else {
         assert.equal(record.invalid, f.invalidReason);
-        assert.deepEqual(record.message, JSON.parse(f.raw));
+        assert.deepEqual(record.message, JSON.parse(f.repairedJson ?? f.raw));
       }
     });
   });

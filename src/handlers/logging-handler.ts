@@ -379,6 +379,10 @@ export class LoggingHandler implements MessageHandler {
     switch (frame.invalidReason) {
       case undefined:
         // parseFrame sets `message` for every valid frame; a frame built by hand is checked.
+        if (frame.repairedJson !== undefined) {
+          // Python's NaN/Infinity: the line keeps valid JSON (null) and the text as received.
+          return `{"received_at":"${time}","message":${oneLine(frame.repairedJson)},"raw":${JSON.stringify(frame.raw)}}\n`;
+        }
         if (frame.message !== undefined || isJson(frame.raw)) {
           return `{"received_at":"${time}","message":${oneLine(frame.raw)}}\n`;
         }

@@ -28,6 +28,12 @@ export interface ReceivedFrame {
   message?: ParsedMessage;
   /** Why the frame is not a valid message; absent for a valid one. */
   invalidReason?: InvalidFrameReason;
+  /**
+   * Set when the frame is JSON only once Python's non-standard `NaN`, `Infinity` and
+   * `-Infinity` literals are read as `null`: the valid JSON text that was parsed. `raw`
+   * keeps the text as received.
+   */
+  repairedJson?: string;
 }
 
 /** Parses one frame. Never throws. */
@@ -39,15 +45,61 @@ export function parseFrame(data: Buffer | string, isBinary: boolean, receivedAt:
   const raw = typeof data === 'string' ? data : data.toString('utf8');
   const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
   let value: unknown;
+  let repairedJson: string | undefined;
   try {
     value = JSON.parse(raw);
   } catch {
-    return { raw, size, receivedAt, invalidReason: 'not_json' };
+    // Python's json.dumps writes NaN and Infinity by default: one sensor without a value
+    // must not cost the whole message. Tried only after the strict parse failed.
+    repairedJson = NON_STANDARD_NUMBER.test(raw) ? replaceNonStandardNumbers(raw) : undefined;
+    try {
+      if (repairedJson === undefined) throw new SyntaxError('not JSON');
+      value = JSON.parse(repairedJson);
+    } catch {
+      return { raw, size, receivedAt, invalidReason: 'not_json' };
+    }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { raw, size, receivedAt, invalidReason: 'not_object' };
   }
-  return { raw, size, receivedAt, message: value as ParsedMessage };
+  const frame: ReceivedFrame = { raw, size, receivedAt, message: value as ParsedMessage };
+  if (repairedJson !== undefined) frame.repairedJson = repairedJson;
+  return frame;
+}
+
+const NON_STANDARD_NUMBER = /NaN|Infinity/;
+
+/**
+ * Replaces the literals NaN, Infinity and -Infinity outside strings by null. Outside a
+ * string, JSON allows no other letters than those of true, false and null, so any of these
+ * words found there is the literal.
+ */
+export function replaceNonStandardNumbers(text: string): string {
+  let out = '';
+  let start = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 0x5c /* \\ */) i++;
+      else if (char === 0x22 /* " */) inString = false;
+      continue;
+    }
+    if (char === 0x22) {
+      inString = true;
+      continue;
+    }
+    let length = 0;
+    if (text.startsWith('NaN', i)) length = 3;
+    else if (text.startsWith('Infinity', i)) length = 8;
+    else if (text.startsWith('-Infinity', i)) length = 9;
+    if (length > 0) {
+      out += `${text.slice(start, i)}null`;
+      i += length - 1;
+      start = i + 1;
+    }
+  }
+  return out + text.slice(start);
 }
 
 /** The message's type when it is a non-empty string, else undefined. */
