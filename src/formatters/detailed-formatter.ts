@@ -112,7 +112,9 @@ export class DetailedFormatter extends BaseFormatter {
       out += `\n${INDENT}Cores: ${count(cpu.physicalCores)} physical, ${count(cpu.logicalCores)} logical`;
     }
     if (cpu.frequencyCurrentMhz !== undefined || cpu.frequencyMaxMhz !== undefined) {
-      out += `\n${INDENT}Frequency: ${megahertz(cpu.frequencyCurrentMhz)} (max ${megahertz(cpu.frequencyMaxMhz)})`;
+      // Most servers cannot read the maximum (the real one sends 0.0): say nothing rather than "max n/a".
+      const max = cpu.frequencyMaxMhz === undefined ? '' : ` (max ${megahertz(cpu.frequencyMaxMhz)})`;
+      out += `\n${INDENT}Frequency: ${megahertz(cpu.frequencyCurrentMhz)}${max}`;
     }
     if (cpu.temperatureCelsius !== undefined)
       out += `\n${INDENT}Temperature: ${celsius(cpu.temperatureCelsius)}`;
