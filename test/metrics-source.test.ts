@@ -18,11 +18,13 @@ import {
   parseNvidiaSmi,
   SystemMetricsSource,
 } from '../src/server/metrics-source.js';
+import { fixture as realFixture } from './helpers/fixtures.js';
+import { recordingLogger } from './helpers/recording-logger.js';
 
 type Json = Record<string, unknown>;
 
 function fixture(name: string): Json & { data: RealMonitoringData } {
-  return JSON.parse(readFileSync(new URL(`./fixtures/real-server/${name}`, import.meta.url), 'utf8'));
+  return realFixture('real-server', name.replace(/\.json$/, '')) as Json & { data: RealMonitoringData };
 }
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
@@ -47,18 +49,6 @@ function script(name: string, body: string): { file: string; runs: () => number 
     file,
     runs: () =>
       existsSync(`${file}.runs`) ? readFileSync(`${file}.runs`, 'utf8').split('\n').length - 1 : 0,
-  };
-}
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const record = (level: string) => (message: string) => lines.push(`${level} ${message}`);
-  return {
-    lines,
-    debug: record('debug'),
-    info: record('info'),
-    warn: record('warn'),
-    error: record('error'),
   };
 }
 

@@ -12,11 +12,13 @@ import type { MetricsSource } from '../src/server/metrics-source.js';
 import { MonitoringServer, type MonitoringServerOptions } from '../src/server/monitoring-server.js';
 import { formatLocalTimestamp } from '../src/server/timestamp.js';
 import { FakeClock } from './helpers/fake-clock.js';
+import { fixture as realFixture } from './helpers/fixtures.js';
+import { recordingLogger } from './helpers/recording-logger.js';
 
 type Json = Record<string, unknown>;
 
 function fixture(name: string): Json {
-  return JSON.parse(readFileSync(new URL(`./fixtures/real-server/${name}`, import.meta.url), 'utf8')) as Json;
+  return realFixture('real-server', name.replace(/\.json$/, '')) as Json;
 }
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
@@ -157,18 +159,6 @@ async function stuckClient(port: number): Promise<Socket> {
   socket.pause();
   socket.on('error', () => {});
   return socket;
-}
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const record = (level: string) => (message: string) => lines.push(`${level} ${message}`);
-  return {
-    lines,
-    debug: record('debug'),
-    info: record('info'),
-    warn: record('warn'),
-    error: record('error'),
-  };
 }
 
 describe('MonitoringServer: protocol conformance', () => {
