@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { InvalidOptionError } from '../src/errors.js';
-import type { Logger } from '../src/logger.js';
 import type { RealMonitoringData } from '../src/protocol/messages.js';
 import {
   cpuinfoMeanMhz,

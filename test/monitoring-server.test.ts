@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { InvalidOptionError, MonitoringError, StoppedError } from '../src/errors.js';
-import type { Logger } from '../src/logger.js';
 import type { RealMonitoringData, WireAlert } from '../src/protocol/messages.js';
 import { checkAlerts, DEFAULT_ALERT_THRESHOLDS, resolveThresholds } from '../src/server/alerts.js';
 import type { MetricsSource } from '../src/server/metrics-source.js';
