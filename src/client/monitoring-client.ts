@@ -91,6 +91,8 @@ export interface MonitoringClientStatistics extends ConnectionStatistics {
   callbackErrors: number;
   /** Save-data statistics, or null without `saveData`. */
   logging: ReturnType<LoggingHandler['getStats']> | null;
+  /** Records kept in memory, or null without `storeHistory`. */
+  history: { size: number; capacity: number } | null;
 }
 
 const CALLBACK_NAMES = ['onMessage', 'onError', 'onConnect', 'onDisconnect', 'filter'] as const;
@@ -257,12 +259,16 @@ export class MonitoringClient {
   }
 
   getStatistics(): MonitoringClientStatistics {
+    const handlerStats = this.#monitoringHandler.getStats();
     return {
       ...this.#ws.getStatistics(),
-      recordsDisplayed: this.#monitoringHandler.getStats().recordsAccepted,
+      recordsDisplayed: handlerStats.recordsAccepted,
       dataQualityWarnings: this.#dataQualityWarnings,
       callbackErrors: this.#callbackErrors,
       logging: this.#loggingHandler ? this.#loggingHandler.getStats() : null,
+      history: this.#monitoringHandler.historyEnabled
+        ? { size: handlerStats.historySize, capacity: handlerStats.historyCapacity }
+        : null,
     };
   }
 

@@ -408,6 +408,12 @@ export abstract class BaseFormatter {
     const entries = camelEntries(stats as Record<string, unknown>);
     const logging = entries.get('logging');
     entries.delete('logging');
+    const history = entries.get('history') as { size?: unknown; capacity?: unknown } | null | undefined;
+    if (history !== null && typeof history === 'object') {
+      entries.set('history', `${displayValue(history.size)}/${displayValue(history.capacity)} records`);
+    } else {
+      entries.delete('history');
+    }
     const lines: string[] = [this.palette.bold('=== Statistics ===')];
     statLines(lines, entries, CONNECTION_FIELDS, '');
     if (logging !== null && typeof logging === 'object' && !Array.isArray(logging)) {
