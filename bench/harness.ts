@@ -1,0 +1,244 @@
+/**
+ * The machinery shared by the suites: the server process, client processes, and their
+ * timing. Everything listens and connects on 127.0.0.1 only.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ChildReport, ChildSpec } from './child.js';
+import type { ServerEvent } from './flood-server.js';
+import { preciseNow } from './message.js';
+
+/** The package's root: every process runs there, so that `tsx` and `ws` resolve. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CLI = fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
+const SERVER_ENTRY = fileURLToPath(new URL('./flood-server.ts', import.meta.url));
+const CHILD_ENTRY = fileURLToPath(new URL('./child.ts', import.meta.url));
+
+/** Environment of every child: colour decided by the terminal only (there is none: /dev/null). */
+export function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.FORCE_COLOR;
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+let uniqueTags = 0;
+/** A tag that tells one connection's server events from the others'. */
+export function newTag(): string {
+  return `c${process.pid}-${++uniqueTags}`;
+}
+
+interface Connection {
+  open?: Extract<ServerEvent, { event: 'open' }>;
+  closed?: Extract<ServerEvent, { event: 'closed' }>;
+}
+
+/** The flood server, in its own process (see flood-server.ts). */
+export class BenchServer {
+  readonly port: number;
+  readonly #process: ChildProcess;
+  readonly #connections = new Map<string, Connection>();
+  readonly #waiters = new Set<() => void>();
+
+  private constructor(child: ChildProcess, port: number) {
+    this.#process = child;
+    this.port = port;
+    child.on('message', (event: ServerEvent) => {
+      if (event.event === 'listening') return;
+      const connection = this.#connections.get(event.tag) ?? {};
+      if (event.event === 'open') connection.open = event;
+      else connection.closed = event;
+      this.#connections.set(event.tag, connection);
+      for (const waiter of this.#waiters) waiter();
+    });
+  }
+
+  static start(): Promise<BenchServer> {
+    // A large young generation: fewer collections in the server, so fewer pauses in its sends.
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.BENCH_SERVER_FLAGS?.split(' ') ?? ['--max-semi-space-size=64']),
+        '--import',
+        'tsx',
+        SERVER_ENTRY,
+      ],
+      {
+        cwd: ROOT,
+        env: childEnv(),
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the bench server exited (code ${code})`));
+      child.once('exit', onExit);
+      child.once('error', reject);
+      child.once('message', (event: ServerEvent) => {
+        if (event.event !== 'listening') return;
+        child.off('exit', onExit);
+        resolve(new BenchServer(child, event.port));
+      });
+    });
+  }
+
+  url(path: string, params: Record<string, string | number> = {}): string {
+    const query = new URLSearchParams(
+      Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]),
+    ).toString();
+    return `ws://127.0.0.1:${this.port}${path}${query ? `?${query}` : ''}`;
+  }
+
+  /** Resolves once the server has seen the connection tagged `tag` open and close. */
+  async connection(tag: string, timeoutMs = 60_000): Promise<Required<Connection>> {
+    const started = Date.now();
+    for (;;) {
+      const connection = this.#connections.get(tag);
+      if (connection?.open && connection.closed) {
+        this.#connections.delete(tag);
+        return connection as Required<Connection>;
+      }
+      if (Date.now() - started > timeoutMs) throw new Error(`the server never saw connection ${tag} end`);
+      await new Promise<void>((resolve) => {
+        const waiter = () => {
+          this.#waiters.delete(waiter);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(waiter, 1000);
+        this.#waiters.add(waiter);
+      });
+    }
+  }
+
+  stop(): Promise<void> {
+    if (this.#process.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#process.once('exit', () => resolve());
+      this.#process.send({ cmd: 'stop' });
+    });
+  }
+}
+
+/** How a process ended, and when (by {@link preciseNow}). */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: number;
+  stderr: string;
+}
+
+/** Waits for `child` to exit; keeps the last 64 KB of its stderr when piped. */
+export function exited(child: ChildProcess): Promise<Exit> {
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (text: string) => {
+    stderr = (stderr + text).slice(-65536);
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal, at: preciseNow(), stderr }));
+  });
+}
+
+/** An fd on /dev/null, for a child's stdout: the "> /dev/null" of the cases. */
+export function openDevNull(): number {
+  return openSync('/dev/null', 'w');
+}
+
+/** Runs a client process of child.ts with stdout on /dev/null. */
+export async function runChild<T>(
+  spec: ChildSpec,
+  options: { exposeGc?: boolean } = {},
+): Promise<{ result: T; exit: Exit }> {
+  const devNull = openDevNull();
+  try {
+    const args = [
+      ...(options.exposeGc ? ['--expose-gc'] : []),
+      '--import',
+      'tsx',
+      CHILD_ENTRY,
+      JSON.stringify(spec),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: childEnv(),
+      stdio: ['ignore', devNull, 'pipe', 'ipc'],
+    });
+    let report: ChildReport | undefined;
+    child.on('message', (message: ChildReport) => {
+      report = message;
+    });
+    const exit = await exited(child);
+    if (report === undefined) {
+      throw new Error(`bench client (${spec.case}/${spec.impl}) exited without a report:\n${exit.stderr}`);
+    }
+    if (!report.ok) throw new Error(`bench client (${spec.case}/${spec.impl}) failed: ${report.error}`);
+    return { result: report.result as T, exit };
+  } finally {
+    closeSync(devNull);
+  }
+}
+
+/** Runs the CLI (dist/cli/bin.js) with `args`, stdout on /dev/null, stderr kept. */
+export async function runCli(args: string[]): Promise<Exit> {
+  const devNull = openDevNull();
+  try {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: childEnv(),
+      stdio: ['ignore', devNull, 'pipe'],
+    });
+    return await exited(child);
+  } finally {
+    closeSync(devNull);
+  }
+}
+
+/** Spawns `command` and resolves with the milliseconds until it exits (stdout and stderr to /dev/null). */
+export async function timeToExit(command: string, args: string[]): Promise<number> {
+  const devNull = openDevNull();
+  try {
+    const start = preciseNow();
+    const child = spawn(command, args, { cwd: ROOT, env: childEnv(), stdio: ['ignore', devNull, devNull] });
+    const exit = await exited(child);
+    if (exit.code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${exit.code}`);
+    return exit.at - start;
+  } finally {
+    closeSync(devNull);
+  }
+}
+
+/**
+ * Spawns `command` and resolves with the milliseconds until its first output on stdout; then
+ * ends it with SIGTERM (it is ours) and waits for its exit.
+ */
+export async function timeToFirstOutput(
+  command: string,
+  args: string[],
+  timeoutMs = 10_000,
+): Promise<number> {
+  const start = preciseNow();
+  const child = spawn(command, args, { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const exit = exited(child);
+  const first = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no output from ${command} ${args.join(' ')}`)),
+      timeoutMs,
+    );
+    child.stdout!.once('data', () => {
+      clearTimeout(timer);
+      resolve(preciseNow());
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      void exit.then(({ stderr }) =>
+        reject(new Error(`${command} ${args.join(' ')} exited (code ${code}) before printing:\n${stderr}`)),
+      );
+    });
+  });
+  child.stdout!.resume();
+  child.kill('SIGTERM');
+  await exit;
+  return first - start;
+}

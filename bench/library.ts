@@ -1,0 +1,117 @@
+/**
+ * The library side of each case: a {@link MonitoringClient} doing what the matching bare
+ * client of baselines.ts does. The library is loaded from dist/ (what the package ships), so
+ * `npm run bench` builds first.
+ */
+import type * as Library from '../src/index.js';
+import { FAN_IN_BATCH, measureWindow, memoryCheckpoint } from './baselines.js';
+import { latencyMs } from './message.js';
+import type {
+  FanInResult,
+  LatencyResult,
+  MemoryCheckpoint,
+  MemoryResult,
+  ThroughputResult,
+} from './results.js';
+
+type FormatType = Library.FormatType;
+type MonitoringClient = Library.MonitoringClient;
+type Options = Library.MonitoringClientOptions;
+
+let library: Promise<typeof Library> | undefined;
+
+/** dist/index.js, typed by its source. */
+export function loadLibrary(): Promise<typeof Library> {
+  library ??= import(new URL('../dist/index.js', import.meta.url).href) as Promise<typeof Library>;
+  return library;
+}
+
+/** Starts a client that connects once, and resolves `closed` when the server closes. */
+async function startClient(options: Options): Promise<{ client: MonitoringClient; closed: Promise<void> }> {
+  const { MonitoringClient } = await loadLibrary();
+  let onClosed!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    onClosed = resolve;
+  });
+  const client = new MonitoringClient({
+    notices: null,
+    reconnect: false,
+    ...options,
+    onDisconnect: () => onClosed(),
+  });
+  await client.start();
+  return { client, closed };
+}
+
+/** Each message formatted in `format` and written to stdout (the harness points it at /dev/null). */
+export async function libThroughput(uri: string, format: FormatType): Promise<ThroughputResult> {
+  const { client, closed } = await startClient({ uri, formatType: format, output: process.stdout });
+  await closed;
+  await client.stop();
+  return { received: client.getStatistics().messagesReceived };
+}
+
+/** Send-to-onMessage time of each message after the first `warmup`, `simple` lines to stdout. */
+export async function libLatency(uri: string, warmup: number): Promise<LatencyResult> {
+  const samples: number[] = [];
+  let received = 0;
+  const { client, closed } = await startClient({
+    uri,
+    formatType: 'simple',
+    output: process.stdout,
+    onMessage: (message) => {
+      const latency = latencyMs(message);
+      if (++received > warmup) samples.push(latency);
+    },
+  });
+  await closed;
+  await client.stop();
+  return { received, samples };
+}
+
+/** Memory after each of `checkpoints` messages, with the history on (bounded to its default size). */
+export async function libMemory(uri: string, checkpoints: readonly number[]): Promise<MemoryResult> {
+  const points: MemoryCheckpoint[] = [];
+  let received = 0;
+  const { client, closed } = await startClient({
+    uri,
+    storeHistory: true,
+    output: null,
+    onMessage: () => {
+      if (checkpoints.includes(++received)) points.push(memoryCheckpoint(received));
+    },
+  });
+  await closed;
+  await client.stop();
+  return { received, checkpoints: points };
+}
+
+/**
+ * `count` clients in this process (no output, no notices, default heartbeat and reconnection);
+ * after `warmupMs`, CPU time over `windowMs` and RSS.
+ */
+export async function libFanIn(
+  uri: string,
+  count: number,
+  warmupMs: number,
+  windowMs: number,
+): Promise<FanInResult> {
+  const { MonitoringClient } = await loadLibrary();
+  const clients: MonitoringClient[] = [];
+  let received = 0;
+  const onMessage = () => {
+    received++;
+  };
+  for (let i = 0; i < count; i += FAN_IN_BATCH) {
+    const batch: Promise<void>[] = [];
+    for (let j = i; j < Math.min(count, i + FAN_IN_BATCH); j++) {
+      const client = new MonitoringClient({ uri, output: null, notices: null, onMessage });
+      clients.push(client);
+      batch.push(client.start());
+    }
+    await Promise.all(batch);
+  }
+  const result = await measureWindow(warmupMs, windowMs, () => received);
+  await Promise.all(clients.map((client) => client.stop()));
+  return result;
+}
