@@ -25,6 +25,26 @@ describe('JsonFormatter', () => {
     assert.deepEqual(JSON.parse(text), real);
   });
 
+  it('jsonl prints a one-line frame byte for byte, and re-serializes a pretty-printed one', () => {
+    const formatter = new JsonLinesFormatter();
+    const raw = '{"type": "monitoring_data", "timestamp": "2025-01-03T14:30:25.123456", "data": {"x": 45.0}}';
+    assert.equal(formatter.formatMonitoringData(documentedSnapshot(), JSON.parse(raw), raw), raw);
+    const pretty = '{\n  "type": "monitoring_data",\n  "data": {"x": 45.0}\n}';
+    assert.equal(
+      formatter.formatMonitoringData(documentedSnapshot(), JSON.parse(pretty), pretty),
+      '{"type":"monitoring_data","data":{"x":45}}',
+    );
+    const hostile = `{"type":"monitoring_data","host":"${HOSTILE.replaceAll('\u001b', '\\u001b').replaceAll('\u0007', '\\u0007')}"}`;
+    const printed = formatter.formatMonitoringData(documentedSnapshot(), JSON.parse(hostile), hostile);
+    assert.ok(!UNSAFE_RAW.test(printed), printed);
+    assert.deepEqual(JSON.parse(printed), JSON.parse(hostile));
+    // The indented format always re-serializes.
+    assert.equal(
+      new JsonFormatter().formatMonitoringData(documentedSnapshot(), JSON.parse(raw), raw).split('\n').length,
+      7,
+    );
+  });
+
   it('is never coloured', () => {
     const formatter = new JsonFormatter({ color: true });
     assert.equal(formatter.color, false);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { CommanderError } from 'commander';
-import { MonitoringClient } from '../client/monitoring-client.js';
+import type { MonitoringClient } from '../client/monitoring-client.js';
 import { readEnvironmentConfig } from '../config.js';
 import { InvalidOptionError } from '../errors.js';
 import { shouldUseColor } from '../output/color-support.js';
@@ -97,6 +97,8 @@ async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Pr
   }
   logger.debug(`options: ${JSON.stringify({ ...options, headers: redactHeaders(options.headers), uri })}`);
 
+  // Loaded here, not at the top: `--help`, `--version` and usage errors need none of it (start-up time).
+  const { MonitoringClient } = await import('../client/monitoring-client.js');
   let client: MonitoringClient;
   try {
     client = new MonitoringClient({

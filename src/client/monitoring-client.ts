@@ -345,8 +345,12 @@ export class MonitoringClient {
   };
 
   readonly #onRecord = (record: MonitoringRecord): void => {
-    if (this.#output)
-      this.#output.writeLine(this.#formatter.formatMonitoringData(record.snapshot, record.message));
+    if (this.#output) {
+      const { frame } = record;
+      // The text as received, when it is the message's own JSON (not repaired from NaN).
+      const raw = frame.repairedJson === undefined ? frame.raw : undefined;
+      this.#output.writeLine(this.#formatter.formatMonitoringData(record.snapshot, record.message, raw));
+    }
     const { alerts } = record.snapshot;
     if (alerts.length > 0 || this.#lastAlertKey !== '') this.#onAlerts(alerts);
     const onMessage = this.#options.onMessage;

@@ -374,9 +374,10 @@ export abstract class BaseFormatter {
 
   /**
    * One record for one `monitoring_data` message, without a trailing newline (several lines
-   * for some formats). `message` is the message as received, for formats that print it.
+   * for some formats). `message` is the message as received, for formats that print it;
+   * `raw`, when given, is its text exactly as received (valid JSON of `message`).
    */
-  abstract formatMonitoringData(snapshot: MonitoringSnapshot, message: ParsedMessage): string;
+  abstract formatMonitoringData(snapshot: MonitoringSnapshot, message: ParsedMessage, raw?: string): string;
 
   /** A connection notice from the server, e.g. `[16:46:29] ✓ Connected to monitoring server`. */
   formatConnectionMessage(message: string, timestamp?: string, source?: string): string {

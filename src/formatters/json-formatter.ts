@@ -41,6 +41,8 @@ function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
+const LINE_BREAK = /[\r\n]/;
+
 export interface JsonFormatterOptions extends FormatterOptions {
   /** Spaces of indentation; 0 prints each record on one line. @default JSON_INDENT_LEVEL (2) */
   indent?: number;
@@ -60,13 +62,17 @@ export class JsonFormatter extends BaseFormatter {
   }
 
   /**
-   * The message as received. With `showSource`, a `"source"` member is put first (a
+   * The message as received (with `jsonl`, its very text when `raw` is given). With `showSource`, a `"source"` member is put first (a
    * `source` of the message itself, if any, comes after it and wins for most parsers).
    */
-  formatMonitoringData(snapshot: MonitoringSnapshot, message: ParsedMessage): string {
+  formatMonitoringData(snapshot: MonitoringSnapshot, message: ParsedMessage, raw?: string): string {
     const value = message === undefined ? snapshot : message;
+    // On one line, the text as received is the message itself, byte for byte, and costs no
+    // re-serialization (half the work of this format); a pretty-printed frame is re-serialized.
+    const verbatim =
+      this.indent === 0 && raw !== undefined && raw.charCodeAt(0) === 0x7b && !LINE_BREAK.test(raw);
     const json = escapeJsonForTerminal(
-      this.indent > 0 ? JSON.stringify(value, null, this.indent) : JSON.stringify(value),
+      verbatim ? raw : this.indent > 0 ? JSON.stringify(value, null, this.indent) : JSON.stringify(value),
     );
     const source = snapshot.source;
     if (!this.showSource || source === undefined || source === '') return json;
