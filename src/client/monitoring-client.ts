@@ -131,9 +131,14 @@ export class MonitoringClient {
     this.#notices = notices ? LineWriter.for(notices) : null;
     const unsubscribeOutput = this.#output?.onError((error) => this.#outputFailed('output', error));
     const unsubscribeNotices = this.#notices?.onError((error) => this.#outputFailed('notices', error));
+    // Backpressure: while the output cannot keep up, stop reading from the server.
+    const unsubscribeCongestion = this.#output?.onCongestion((congested) =>
+      congested ? this.#ws.pauseReading() : this.#ws.resumeReading(),
+    );
     this.#unsubscribe = () => {
       unsubscribeOutput?.();
       unsubscribeNotices?.();
+      unsubscribeCongestion?.();
     };
 
     this.#formatter =

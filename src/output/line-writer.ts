@@ -2,10 +2,12 @@
  * Writes records, one per line, to an output stream, batching the lines that arrive in the
  * same turn of the event loop into one write.
  *
- * Why by hand: on Linux, process.stdout writes to files and pipes are synchronous, so one
+ * Why by hand: on Linux, process.stdout writes to files are synchronous, so one
  * `write()` per message is one system call per message; a burst of frames read from the
  * socket in one go becomes one write here. Nothing is dropped: `flush()` writes what is
- * pending at once, and the client calls it before it stops.
+ * pending at once, and the client calls it before it stops. Writes to a pipe are
+ * asynchronous: when the reader is slower than the server, `onCongestion` tells the client
+ * to stop reading the socket until the pipe drains, so memory stays bounded.
  */
 import type { Writable } from 'node:stream';
 
@@ -23,6 +25,8 @@ export class LineWriter {
   #failed = false;
   #linesWritten = 0;
   readonly #errorListeners = new Set<(error: Error) => void>();
+  #congested = false;
+  readonly #congestionListeners = new Set<(congested: boolean) => void>();
 
   /**
    * The one writer of `stream`: clients sharing a stream (several servers watched in one
@@ -41,6 +45,11 @@ export class LineWriter {
   constructor(stream: OutputStream) {
     this.#stream = stream;
     // An EPIPE (reader of a pipe went away, e.g. `| head`) must not crash the process.
+    stream.on('drain', () => {
+      if (!this.#congested) return;
+      this.#congested = false;
+      for (const listener of this.#congestionListeners) listener(false);
+    });
     stream.on('error', (error: Error) => {
       if (this.#failed) return;
       this.#failed = true;
@@ -53,6 +62,15 @@ export class LineWriter {
   onError(listener: (error: Error) => void): () => void {
     this.#errorListeners.add(listener);
     return () => this.#errorListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener(true)` when the stream's buffer fills (the reader is slower than the
+   * writer: a pipe to a slow program), `listener(false)` once it has drained.
+   */
+  onCongestion(listener: (congested: boolean) => void): () => void {
+    this.#congestionListeners.add(listener);
+    return () => this.#congestionListeners.delete(listener);
   }
 
   /** True once the stream has failed; later lines are discarded. */
@@ -83,7 +101,10 @@ export class LineWriter {
     if (this.#pending === '' || this.#failed) return;
     const chunk = this.#pending;
     this.#pending = '';
-    this.#stream.write(chunk);
+    if (this.#stream.write(chunk) === false && !this.#congested) {
+      this.#congested = true;
+      for (const listener of this.#congestionListeners) listener(true);
+    }
   }
 
   readonly #flushScheduled = (): void => {

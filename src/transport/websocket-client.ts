@@ -223,6 +223,8 @@ export class WebSocketClient {
   #waiters: Waiter[] = [];
   readonly #pendingSends = new Set<PendingSend>();
   #stopping: { promise: Promise<void>; resolve(): void } | undefined;
+  /** Reading is paused by pauseReading() (backpressure from a slow consumer). */
+  #readingPaused = false;
 
   /**
    * @param uri `ws://` or `wss://` URI of the server, e.g. `ws://localhost:8765`.
@@ -542,6 +544,27 @@ export class WebSocketClient {
     });
   }
 
+  /**
+   * Stops reading from the server until resumeReading(): for a consumer slower than the
+   * server; TCP then slows the server down. The heartbeat is suspended meanwhile (pongs are
+   * not read either).
+   */
+  pauseReading(): void {
+    if (this.#readingPaused) return;
+    this.#readingPaused = true;
+    this.#heartbeat?.stop();
+    this.#current?.socket.pause();
+  }
+
+  /** Reads from the server again after pauseReading(). */
+  resumeReading(): void {
+    if (!this.#readingPaused) return;
+    this.#readingPaused = false;
+    const attempt = this.#current;
+    attempt?.socket.resume();
+    if (attempt?.opened) this.#heartbeat?.start();
+  }
+
   /** A snapshot of the statistics, over the whole life of the client. */
   getStatistics(): ConnectionStatistics {
     return this.#stats.snapshot(this.#clock.now(), this.#state, this.#emitter.handlerErrors);
@@ -634,7 +657,8 @@ export class WebSocketClient {
     attempt.opened = true;
     attempt.openedAt = now;
     this.#stats.connectionOpened(now);
-    this.#heartbeat?.start();
+    if (this.#readingPaused) attempt.socket.pause();
+    else this.#heartbeat?.start();
     for (const waiter of this.#takeWaiters()) waiter.resolve();
     this.#logger.info(`connected to ${this.#displayUri}`);
     const epoch = this.#epoch;
