@@ -41,7 +41,8 @@ function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-const LINE_BREAK = /[\r\n]/;
+// Also tabs: JSON whitespace, but a control character the terminal acts on.
+const LINE_BREAK = /[\r\n\t]/;
 
 export interface JsonFormatterOptions extends FormatterOptions {
   /** Spaces of indentation; 0 prints each record on one line. @default JSON_INDENT_LEVEL (2) */
@@ -71,9 +72,19 @@ export class JsonFormatter extends BaseFormatter {
     // re-serialization (half the work of this format); a pretty-printed frame is re-serialized.
     const verbatim =
       this.indent === 0 && raw !== undefined && raw.charCodeAt(0) === 0x7b && !LINE_BREAK.test(raw);
-    const json = escapeJsonForTerminal(
-      verbatim ? raw : this.indent > 0 ? JSON.stringify(value, null, this.indent) : JSON.stringify(value),
-    );
+    let text: string;
+    try {
+      text = verbatim
+        ? raw
+        : this.indent > 0
+          ? JSON.stringify(value, null, this.indent)
+          : JSON.stringify(value);
+    } catch {
+      // JSON.stringify recurses: a message nested some thousands deep overflows the stack
+      // (JSON.parse took it). Its normalized snapshot is flat, and says what it means.
+      text = this.indent > 0 ? JSON.stringify(snapshot, null, this.indent) : JSON.stringify(snapshot);
+    }
+    const json = escapeJsonForTerminal(text);
     const source = snapshot.source;
     if (!this.showSource || source === undefined || source === '') return json;
     const label = escapeJsonForTerminal(JSON.stringify(source));

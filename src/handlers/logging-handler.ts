@@ -390,6 +390,10 @@ export class LoggingHandler implements MessageHandler {
       case 'not_json':
         return `{"received_at":"${time}","invalid":"not_json","raw":${JSON.stringify(frame.raw)}}\n`;
       case 'not_object':
+        // JSON only once Python's NaN/Infinity are read as null ("NaN", "[Infinity]"): kept as text.
+        if (!isJson(frame.raw)) {
+          return `{"received_at":"${time}","invalid":"not_object","raw":${JSON.stringify(frame.raw)}}\n`;
+        }
         return `{"received_at":"${time}","invalid":"not_object","message":${oneLine(frame.raw)}}\n`;
       case 'binary':
         return `{"received_at":"${time}","invalid":"binary","raw_base64":${JSON.stringify(frame.raw)}}\n`;
