@@ -49,3 +49,19 @@ export function secretsOfHeaders(headers: Record<string, string>): string[] {
   }
   return secrets;
 }
+
+/** The password of a URI (as written and decoded), for a redactor; none when it has none. */
+export function secretsOfUri(uri: string): string[] {
+  let password: string;
+  try {
+    password = new URL(uri).password;
+  } catch {
+    return [];
+  }
+  if (password === '') return [];
+  try {
+    return [password, decodeURIComponent(password)];
+  } catch {
+    return [password];
+  }
+}

@@ -3,13 +3,13 @@
  * function, so tests can call it and the process can be spawned alike.
  */
 import { readFileSync } from 'node:fs';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { CommanderError } from 'commander';
 import type { MonitoringClient } from '../client/monitoring-client.js';
 import { readEnvironmentConfig } from '../config.js';
 import { InvalidOptionError } from '../errors.js';
 import { shouldUseColor } from '../output/color-support.js';
-import { createSecretRedactor, redactHeaders, secretsOfHeaders } from '../redact.js';
+import { createSecretRedactor, REDACTED, redactHeaders, secretsOfHeaders, secretsOfUri } from '../redact.js';
 import { createCliLogger } from './cli-logger.js';
 import {
   type CliOptions,
@@ -70,7 +70,10 @@ function parseArguments(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): CliO
 type EndReason = 'duration' | 'signal' | 'gave_up';
 
 async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
-  const redact = createSecretRedactor(secretsOfHeaders(options.headers));
+  const redact = createSecretRedactor([...secretsOfHeaders(options.headers), ...secretsOfUri(options.uri)]);
+  // Notices, errors and statistics may quote what a server echoed (a refused token): they
+  // go through the same redactor as the logs.
+  const stderr = redactingStream(io.stderr, redact);
   const logger = createCliLogger({
     stderr: io.stderr,
     stderrLevel: options.verbose ? 'DEBUG' : options.logLevel,
@@ -95,7 +98,14 @@ async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Pr
     uri = url;
     io.stderr.write(`${PROGRAM}: demo: watching this machine through ${url}\n`);
   }
-  logger.debug(`options: ${JSON.stringify({ ...options, headers: redactHeaders(options.headers), uri })}`);
+  logger.debug(
+    `options: ${JSON.stringify({
+      ...options,
+      headers: redactHeaders(options.headers),
+      uri: withoutCredentials(uri),
+      key: options.key === undefined ? undefined : REDACTED,
+    })}`,
+  );
 
   // Loaded here, not at the top: `--help`, `--version` and usage errors need none of it (start-up time).
   const { MonitoringClient } = await import('../client/monitoring-client.js');
@@ -125,7 +135,7 @@ async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Pr
       ...(options.key ? { key: options.key } : {}),
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
       output: io.stdout,
-      notices: io.stderr,
+      notices: stderr,
       logger,
     });
   } catch (error) {
@@ -157,7 +167,7 @@ async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Pr
   });
 
   await client.stop();
-  if (options.stats) io.stderr.write(`${client.formatter.formatStatistics(client.getStatistics())}\n`);
+  if (options.stats) stderr.write(`${client.formatter.formatStatistics(client.getStatistics())}\n`);
   await demoServer?.stop();
   await logger.close();
   return reason === 'gave_up' ? EXIT_FAILURE : EXIT_OK;
@@ -178,4 +188,28 @@ export function packageVersion(): string {
     }
   }
   return cachedVersion;
+}
+
+/** `uri` without the user name and password it may hold. */
+function withoutCredentials(uri: string): string {
+  const url = new URL(uri);
+  if (url.username === '' && url.password === '') return uri;
+  url.username = '';
+  url.password = '';
+  return url.href;
+}
+
+/** A stream that writes to `stream` what it is given, with the secrets replaced. */
+function redactingStream(
+  stream: Writable | NodeJS.WritableStream,
+  redact: (text: string) => string,
+): Writable {
+  const redacting = new Writable({
+    write(chunk, _encoding, done) {
+      stream.write(redact(String(chunk)));
+      done();
+    },
+  });
+  stream.on('error', (error: Error) => redacting.destroy(error));
+  return redacting;
 }
