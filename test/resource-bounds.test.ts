@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net, { type AddressInfo } from 'node:net';
+import type net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +22,7 @@ import { parseFrame } from '../src/protocol/frame.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { fixture, fixtureFrame } from './helpers/fixtures.js';
 import { REPO } from './helpers/processes.js';
+import { startTcpServer } from './helpers/tcp-server.js';
 import { until } from './helpers/test-server.js';
 
 const MONITORING_DATA = fixtureFrame('real-server', 'monitoring_data');
@@ -38,20 +40,9 @@ after(async () => {
 });
 
 async function tcpServer(onSocket: (socket: net.Socket) => void): Promise<string> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    onSocket(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  });
-  return `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startTcpServer(onSocket);
+  cleanups.push(server.close);
+  return `ws://127.0.0.1:${server.port}`;
 }
 
 async function wsServer(onConnection: (ws: import('ws').WebSocket) => void): Promise<string> {

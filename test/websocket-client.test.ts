@@ -19,6 +19,7 @@ import type { ClientState } from '../src/transport/client-state.js';
 import type { EventHandler, KnownEventName, WebSocketClientEvents } from '../src/transport/events.js';
 import { WebSocketClient, type WebSocketClientOptions } from '../src/transport/websocket-client.js';
 import { FakeClock } from './helpers/fake-clock.js';
+import { startTcpServer as startRawTcpServer } from './helpers/tcp-server.js';
 import { TEST_CERT, TEST_KEY } from './helpers/tls.js';
 
 const TEST = { timeout: 8000 };
@@ -61,24 +62,13 @@ async function startServer(options: ServerOptions = {}, port = 0): Promise<TestS
   return { wss, port: actualPort, url: `ws://127.0.0.1:${actualPort}`, close };
 }
 
-/** A raw TCP server; `onSocket` decides what it does with each connection. */
+/** A raw TCP server, closed after the test. */
 async function startTcpServer(
   onSocket: (socket: net.Socket) => void,
 ): Promise<{ port: number; sockets: Set<net.Socket> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    onSocket(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { port: (server.address() as AddressInfo).port, sockets };
+  const server = await startRawTcpServer(onSocket);
+  cleanups.push(server.close);
+  return server;
 }
 
 /**
