@@ -303,21 +303,28 @@ function readCpu(r: Reader, p: Rec, present: boolean): CpuSnapshot {
   };
 }
 
-function readPerCore(r: Reader, value: unknown): (number | undefined)[] | undefined {
-  r.mark(value, REAL);
+/**
+ * The optional list `value`, at most its first `max` entries (`out_of_range` beyond):
+ * undefined when it is absent or null (no warning) or not a list (`wrong_type`).
+ */
+function boundedList(r: Reader, value: unknown, field: string, max: number): readonly unknown[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) {
-    r.warn('data.processor.per_core_usage', '', 'wrong_type');
+    r.warn(field, '', 'wrong_type');
     return undefined;
   }
-  let n = value.length;
-  if (n > MAX_CORES) {
-    r.warn('data.processor.per_core_usage', '', 'out_of_range');
-    n = MAX_CORES;
-  }
+  if (value.length <= max) return value;
+  r.warn(field, '', 'out_of_range');
+  return value.slice(0, max);
+}
+
+function readPerCore(r: Reader, value: unknown): (number | undefined)[] | undefined {
+  r.mark(value, REAL);
+  const list = boundedList(r, value, 'data.processor.per_core_usage', MAX_CORES);
+  if (list === undefined) return undefined;
   const cores: (number | undefined)[] = [];
-  for (let i = 0; i < n; i++) {
-    cores.push(r.num(value[i], 'data.processor.per_core_usage.', i, PERCENT, true, 1, NO));
+  for (let i = 0; i < list.length; i++) {
+    cores.push(r.num(list[i], 'data.processor.per_core_usage.', i, PERCENT, true, 1, NO));
   }
   return cores;
 }
@@ -447,18 +454,10 @@ function readAlerts(r: Reader, value: unknown): AlertSnapshot[] {
   const alerts: AlertSnapshot[] = [];
   r.mark(value, REAL);
   // `null` says "no alerts" as well as an absent field does.
-  if (value === undefined || value === null) return alerts;
-  if (!Array.isArray(value)) {
-    r.warn('alerts', '', 'wrong_type');
-    return alerts;
-  }
-  let n = value.length;
-  if (n > MAX_ALERTS) {
-    r.warn('alerts', '', 'out_of_range');
-    n = MAX_ALERTS;
-  }
-  for (let i = 0; i < n; i++) {
-    const entry: unknown = value[i];
+  const list = boundedList(r, value, 'alerts', MAX_ALERTS);
+  if (list === undefined) return alerts;
+  for (let i = 0; i < list.length; i++) {
+    const entry: unknown = list[i];
     if (!isRecord(entry)) {
       r.warn('alerts.', i, entry === null ? 'null' : entry === undefined ? 'missing' : 'wrong_type');
       continue;
