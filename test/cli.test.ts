@@ -94,6 +94,14 @@ describe('monitoring-websocket-client (the command)', () => {
     assert.ok(!run.stdout().includes(ESC), 'no colour when stdout is a pipe');
   });
 
+  it('shows the alerts once with -f detailed: in the record, not again as a notice', async () => {
+    const run = cli(['-u', server.url, '-f', 'detailed', '-d', '0.5', '--ping-interval', '0']);
+    assert.equal((await run.exit).code, 0);
+    assert.equal(run.stdout().match(/Critical memory usage: 91\.3%/g)?.length, 1);
+    assert.match(run.stdout(), /=== Monitoring System - 14:30:25 ===/);
+    assert.doesNotMatch(run.stderr(), /Critical memory usage/);
+  });
+
   it('colours by threshold when FORCE_COLOR is set, and not with --no-color or NO_COLOR', async () => {
     const coloured = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0'], { FORCE_COLOR: '1' });
     await coloured.exit;

@@ -357,7 +357,8 @@ export class MonitoringClient {
       this.#output.writeLine(this.#formatter.formatMonitoringData(record.snapshot, record.message, raw));
     }
     const { alerts } = record.snapshot;
-    if (alerts.length > 0 || this.#lastAlertKey !== '') this.#onAlerts(alerts);
+    const shown = this.#output !== null && this.#formatter.recordsShowAlerts;
+    if (!shown && (alerts.length > 0 || this.#lastAlertKey !== '')) this.#onAlerts(alerts);
     const onMessage = this.#options.onMessage;
     if (onMessage) {
       this.#callback('onMessage', () => onMessage(record.message, record.snapshot));

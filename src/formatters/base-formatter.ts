@@ -361,6 +361,11 @@ export abstract class BaseFormatter {
   readonly color: boolean;
   /** Whether records are prefixed with `[source] `. */
   readonly showSource: boolean;
+  /**
+   * Whether each record already shows the server's alerts; the client then does not repeat
+   * them as a notice.
+   */
+  readonly recordsShowAlerts: boolean = false;
   /** Colour functions, chosen once; identity functions when {@link color} is off. */
   protected readonly palette: Palette;
   #lastSource: string | undefined;

@@ -48,6 +48,8 @@ function watts(value: number | undefined): string {
 }
 
 export class DetailedFormatter extends BaseFormatter {
+  override readonly recordsShowAlerts = true;
+
   /** Several lines, without a trailing newline; the server's alerts close the block. */
   formatMonitoringData(snapshot: MonitoringSnapshot, _message?: ParsedMessage): string {
     let out = `${this.sourcePrefix(snapshot.source)}${this.palette.bold(`=== Monitoring System - ${this.timeOf(snapshot)} ===`)}`;
