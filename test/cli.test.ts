@@ -162,6 +162,16 @@ describe('monitoring-websocket-client (the command)', () => {
     assert.equal(run.stdout(), '');
   });
 
+  it('refuses a frame over --max-payload unread, counts it, and keeps what came before', async () => {
+    // The alerts message (about 1.3 KB) is the third monitoring message each client gets.
+    const run = cli(['-u', server.url, '--max-payload', '1000', '--no-reconnect', '--stats', '-f', 'jsonl']);
+    assert.equal((await run.exit).code, 1);
+    assert.equal(run.stdout().trimEnd().split('\n').length, 2);
+    const stats = JSON.parse(run.stderr().trimEnd().split('\n').at(-1) ?? '');
+    assert.equal(stats.invalidMessages, 1);
+    assert.equal(stats.messagesReceived, 4);
+  });
+
   it('gives up after --max-reconnects attempts, spaced by --reconnect-interval', async () => {
     const port = await closedPort();
     const run = cli(['-u', `ws://127.0.0.1:${port}`, '--max-reconnects', '2', '--reconnect-interval', '0.1']);
@@ -201,6 +211,7 @@ describe('monitoring-websocket-client (the command)', () => {
     [['--ping-interval', 'abc'], /--ping-interval.*'abc'.*seconds >= 0/],
     [['--duration', '0'], /--duration.*'0'.*seconds > 0/],
     [['--max-reconnects', '1.5'], /--max-reconnects.*'1\.5'.*integer >= 0/],
+    [['--max-payload', '0'], /--max-payload.*'0'.*bytes >= 1/],
     [
       ['--save-data', '/nonexistent-folder/data.jsonl'],
       /invalid --save-data: "\/nonexistent-folder\/data\.jsonl" \(.+\)/,

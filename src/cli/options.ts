@@ -15,6 +15,7 @@ import {
   LOG_ROTATION_KEEP,
   LOG_ROTATION_SIZE,
   type LogLevel,
+  MAX_PAYLOAD,
   PING_INTERVAL,
   PING_TIMEOUT,
   RECONNECT_INTERVAL,
@@ -31,6 +32,7 @@ export interface CliOptions {
   pingInterval: number;
   pingTimeout: number;
   connectTimeout: number;
+  maxPayload: number;
   format: FormatType;
   /** false with --no-color; undefined lets the terminal and NO_COLOR/FORCE_COLOR decide. */
   color: boolean | undefined;
@@ -154,6 +156,12 @@ export function createProgram(
       seconds(0, true),
       CONNECT_TIMEOUT,
     )
+    .option(
+      '--max-payload <bytes>',
+      'largest frame accepted; a bigger one is refused before it is read',
+      integer(1, 'a number of bytes >= 1'),
+      MAX_PAYLOAD,
+    )
     .addOption(
       new Option('-f, --format <format>', `output format (default: "${DEFAULT_FORMAT_TYPE}")`).choices(
         FORMAT_TYPES,
@@ -207,6 +215,7 @@ interface ParsedFlags {
   pingInterval: number;
   pingTimeout: number;
   connectTimeout: number;
+  maxPayload: number;
   format?: FormatType;
   color: boolean;
   saveData?: string;
@@ -266,6 +275,7 @@ export function resolveOptions(
     pingInterval: flags.pingInterval,
     pingTimeout: flags.pingTimeout,
     connectTimeout: flags.connectTimeout,
+    maxPayload: flags.maxPayload,
     format: flags.format ?? env.format ?? DEFAULT_FORMAT_TYPE,
     color: flags.color === false ? false : undefined,
     saveData: flags.saveData,

@@ -121,6 +121,7 @@ async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Pr
       pingInterval: options.pingInterval,
       pingTimeout: options.pingTimeout,
       connectTimeout: options.connectTimeout,
+      maxPayload: options.maxPayload,
       storeHistory: options.history,
       ...(options.saveData
         ? {
