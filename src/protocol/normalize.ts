@@ -142,13 +142,7 @@ class Reader {
   ): number | undefined {
     if (typeof value !== 'number') {
       this.mark(value, mark);
-      if (value === undefined) {
-        if (required) this.warn(base, key, 'missing');
-      } else if (value === null) {
-        if (required) this.warn(base, key, 'null');
-      } else {
-        this.warn(base, key, 'wrong_type');
-      }
+      this.unusable(value, base, key, required);
       return undefined;
     }
     this.mark(value, mark);
@@ -253,6 +247,12 @@ class Reader {
       if (required) this.warn(base, key, 'missing');
       return undefined;
     }
+    this.unusable(value, base, key, required);
+    return undefined;
+  }
+
+  /** Warns about a value of the wrong type; an absent or null one only when it is required. */
+  unusable(value: unknown, base: string, key: string | number, required: boolean): void {
     if (value === undefined) {
       if (required) this.warn(base, key, 'missing');
     } else if (value === null) {
@@ -260,7 +260,6 @@ class Reader {
     } else {
       this.warn(base, key, 'wrong_type');
     }
-    return undefined;
   }
 
   dialect(): Dialect {
