@@ -52,7 +52,7 @@ export interface GaveUpEvent extends EventBase {
   /** Attempts made since the last healthy connection. */
   readonly attempts: number;
 }
-/** A `connection`/`error` message sent by the server (display-safe text). */
+/** A `connection`/`error` message sent by the server. `text` is a string from a server: sanitize it for the medium before showing it. */
 export interface ServerNoticeEvent extends EventBase {
   readonly type: 'server_notice';
   readonly kind: 'connection' | 'error';

@@ -42,11 +42,14 @@ export interface Sink {
   /** Called when the pipeline starts (and again on each restart). May be async: the pipeline waits. */
   start?(context: SinkContext): void | Promise<void>;
   /** Every frame received from a target, valid or not, before the filter. */
-  frame?(target: string, incoming: IncomingMessage): void;
-  /** Every accepted monitoring record (after the filter). Synchronous: queue slow work. */
-  write?(record: MonitoringRecord): void;
-  /** Every lifecycle event, in order. */
-  event?(event: PipelineEvent): void;
+  frame?(target: string, incoming: IncomingMessage): void | Promise<void>;
+  /**
+   * Every accepted monitoring record (after the filter). Keep it quick: queue slow work. A
+   * returned promise is not awaited, but its rejection counts as a failure of the sink.
+   */
+  write?(record: MonitoringRecord): void | Promise<void>;
+  /** Every lifecycle event, in order (same rules as `write`). */
+  event?(event: PipelineEvent): void | Promise<void>;
   /**
    * Calls `listener(true)` when the sink cannot keep up (a full pipe, a slow disk) and
    * `listener(false)` once it has caught up. Returns a function that removes the listener.

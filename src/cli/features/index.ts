@@ -1,0 +1,8 @@
+/**
+ * Every optional feature of the command line, in the order their sinks are assembled (after
+ * the built-in display, save-data and events sinks). A new feature: one file here, one line
+ * in this list.
+ */
+import type { CliFeature } from '../feature.js';
+
+export const FEATURES: readonly CliFeature<unknown>[] = [];
