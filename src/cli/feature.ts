@@ -26,6 +26,16 @@ export interface FeatureContext {
   end(exitCode: number): void;
 }
 
+/**
+ * The sections of the `--targets` file other than `targets` (for example `alerts:`), as read
+ * from YAML or JSON and not yet checked: a feature validates its own section (with zod) and
+ * throws a UsageError naming `path`, the path inside the file and what is allowed.
+ */
+export interface TargetsFileSections {
+  readonly path: string;
+  readonly sections: Readonly<Record<string, unknown>>;
+}
+
 export interface CliFeature<Settings> {
   /** Names the feature in errors. */
   readonly name: string;
@@ -36,7 +46,11 @@ export interface CliFeature<Settings> {
    * when the feature is off. Throws a UsageError (one line naming the flag, the value and
    * what is allowed) for bad input.
    */
-  resolve(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): Settings | undefined;
+  resolve(
+    flags: Record<string, unknown>,
+    env: NodeJS.ProcessEnv,
+    file: TargetsFileSections | undefined,
+  ): Settings | undefined;
   /** Builds the sinks of the feature. Called once per run, after every check passed. */
   sinks(settings: Settings, context: FeatureContext): Sink[] | Promise<Sink[]>;
 }
