@@ -293,7 +293,12 @@ describe('MonitoringServer: clients', () => {
   it('drops a client that does not read, without delaying the others', async () => {
     const maxBufferedBytes = 256 * 1024;
     const logger = recordingLogger();
-    const { server, url, port } = await startServer({ interval: 60, maxBufferedBytes, logger });
+    const { server, url, port } = await startServer({
+      interval: 60,
+      maxBufferedBytes,
+      logger,
+      logSummaryInterval: 0.05,
+    });
     const healthy = await connect(url);
     await stuckClient(port);
     await waitFor(() => server.clientCount === 2, 'the stuck client to be served');
@@ -310,7 +315,13 @@ describe('MonitoringServer: clients', () => {
     }
     assert.equal(server.clientsDropped, 1);
     assert.equal(server.clientCount, 1);
-    assert.ok(logger.lines.some((l) => l.startsWith('warn dropped a client that does not read')));
+    assert.equal(server.refusals.slowReader, 1);
+    // Reported in the next summary line, not in a line of its own.
+    await waitFor(() => logger.lines.some((l) => l.startsWith('warn refused or cut off')), 'the summary');
+    assert.match(
+      logger.lines.find((l) => l.startsWith('warn refused'))!,
+      /^warn refused or cut off 1 connection in [\d.]+ s: 1 not reading \(send buffer full\); most from 127\.0\.0\.1 \(1\)$/,
+    );
     // Once the stuck client is gone, each broadcast is one frame: the healthy client's.
     const frames = server.framesSent;
     server.broadcast({ type: 'filler', seq: seq + 1 });
@@ -336,7 +347,9 @@ describe('MonitoringServer: clients', () => {
     }
     assert.equal(server.clientsDropped, 1);
     assert.equal(server.clientCount, 0);
-    // No timer left behind: the next collection waits for the next client.
+    // No timer left behind but the refusal summary's: the next collection waits for the next client.
+    assert.equal(clock.pending, 1);
+    clock.tick(10_000);
     assert.equal(clock.pending, 0);
     socket.destroy();
   });

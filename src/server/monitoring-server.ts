@@ -6,14 +6,25 @@
  *   of closing the connection with 1011;
  * - a client that does not read is disconnected once its unsent data passes a bound, so it
  *   never delays the others nor grows the server's memory;
- * - it collects only while a client is connected: an idle server costs nothing.
+ * - it collects only while a client is connected: an idle server costs nothing;
+ * - it can be exposed: a token, TLS, browsers refused unless their origin is allowed, and
+ *   bounds on what any client may cost (handshake time, pending handshakes, connections per
+ *   address, incoming messages), refusals logged as one summary line per period.
  *
  * Lifecycle: idle → starting → listening → stopping → stopped; a stopped server stays stopped.
+ *
+ * A connection, from accept to served:
+ *
+ *   TCP accept ─▶ HandshakeGuard (pending cap, per-address cap, handshake timeout)
+ *     ─▶ [TLS] ─▶ HTTP upgrade request ─▶ Origin allowed? (403) ─▶ token right? (401)
+ *     ─▶ WebSocket 101 ─▶ maxClients? (close 1008) ─▶ served: messages rate- and size-limited
  */
 
 import { promises as fs } from 'node:fs';
-import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server as HttpServer, type IncomingMessage, STATUS_CODES } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { InvalidOptionError, MonitoringError, StoppedError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -31,8 +42,15 @@ import {
 } from '../protocol/messages.js';
 import { type Clock, systemClock, type TimerHandle } from '../transport/clock.js';
 import { type AlertThresholds, checkAlerts, resolveThresholds } from './alerts.js';
+import { BearerToken, isValidToken, TOKEN_ALLOWED } from './bearer-token.js';
+import { HandshakeGuard, peerAddress } from './handshake-guard.js';
 import { type MetricsSource, SystemMetricsSource } from './metrics-source.js';
+import { openFileLimit } from './open-file-limit.js';
+import { canonicalOrigin, ORIGIN_ALLOWED, OriginPolicy } from './origin-policy.js';
+import { type RefusalCounts, type RefusalReason, RefusalSummary } from './refusal-summary.js';
 import { formatLocalTimestamp } from './timestamp.js';
+import { type TlsCredentials, tlsCredentialsProblem } from './tls-credentials.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** Interface the server listens on by default: this machine only. */
 export const DEFAULT_SERVER_HOST = '127.0.0.1';
@@ -46,19 +64,35 @@ export const DEFAULT_MAX_CLIENTS = 1000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Seconds `stop()` waits by default for clients to answer the close frame. */
 export const DEFAULT_CLOSE_TIMEOUT = 1;
-/** Largest frame accepted from a client (64 KiB): clients send only tiny requests. */
+/** Largest frame accepted from a client by default (64 KiB): clients send only tiny requests. */
 export const MAX_CLIENT_PAYLOAD = 64 * 1024;
+/** Seconds from accept to the end of the WebSocket handshake by default. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 5;
+/** Connections whose handshake is not complete, by default. */
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 128;
+/** Connections from one address (pending and served) by default. */
+export const DEFAULT_MAX_CLIENTS_PER_ADDRESS = 64;
+/** Messages per second a client may send in the long run, by default. */
+export const DEFAULT_MAX_MESSAGE_RATE = 10;
+/** Messages a client may send at once (above the rate), by default. */
+export const DEFAULT_MAX_MESSAGE_BURST = 20;
+/** Seconds between two lines of the refusal summary, at most one a period, by default. */
+export const DEFAULT_LOG_SUMMARY_INTERVAL = 10;
 /** Text of the `connection` message, as the Python server sends it. */
 export const CONNECTED_MESSAGE_TEXT = 'Connected to monitoring server';
 /** Close code sent to every client by `stop()`. */
 export const CLOSE_GOING_AWAY = 1001;
 /** Reason sent with {@link CLOSE_GOING_AWAY}. */
 export const SERVER_SHUTDOWN_REASON = 'Server shutting down';
+/** Close code for a client over its message rate (policy violation). */
+export const CLOSE_POLICY_VIOLATION = 1008;
+/** Reason sent to a client over its message rate. */
+export const MESSAGE_RATE_REASON = 'Too many messages';
 
 export interface MonitoringServerOptions {
   /**
    * Interface to listen on. Default `'127.0.0.1'`, this machine only; `'0.0.0.0'` or `'::'`
-   * lets anyone who reaches the machine read its metrics.
+   * lets anyone who reaches the machine connect: set `token` (a warning is logged otherwise).
    */
   host?: string;
   /** TCP port, 0 to 65535. Default 8765; 0 picks a free port (see `start()`'s result or `url`). */
@@ -73,7 +107,7 @@ export interface MonitoringServerOptions {
   thresholds?: Partial<AlertThresholds>;
   /** Where the metrics come from. Default: a {@link SystemMetricsSource} for `diskPath`. */
   metricsSource?: MetricsSource;
-  /** Where connections, refusals, drops and collection failures are reported. Default: silent. */
+  /** Where connections, the refusal summary and collection failures are reported. Default: silent. */
   logger?: Logger;
   /**
    * Bytes a client may leave unsent (in the socket's buffers) before it is disconnected
@@ -81,10 +115,41 @@ export interface MonitoringServerOptions {
    * costs at most this much memory and never delays the others.
    */
   maxBufferedBytes?: number;
-  /** Seconds `stop()` waits for clients to answer its close frame before cutting them off, 0 to 60. Default 1. */
+  /** Seconds `stop()` (and a cut-off) waits for a client to answer its close frame before cutting it, 0 to 60. Default 1. */
   closeTimeout?: number;
-  /** Time of the interval's timers and of the timestamps. Default: the system clock. */
+  /** Time of the interval's timers, of the timestamps and of every limit. Default: the system clock. */
   clock?: Clock;
+  /**
+   * Token every connection must present as `Authorization: Bearer TOKEN`; a missing or wrong
+   * one is refused with HTTP 401 before the WebSocket handshake. Compared in constant time,
+   * never logged. Default: none (anyone may connect).
+   */
+  token?: string;
+  /** Certificate and key (PEM) to serve `wss://`; {@link MonitoringServer.reloadTls} replaces them. Default: `ws://`. */
+  tls?: TlsCredentials;
+  /**
+   * Origins whose pages may connect, e.g. `['https://dashboard.example']`. A connection with
+   * an `Origin` header (a browser's) is refused with 403 unless its origin is listed; one
+   * without (other clients) is not affected. Default: none, every browser page is refused.
+   */
+  allowedOrigins?: readonly string[];
+  /** Seconds a connection has to complete TLS and the WebSocket handshake, from 0.01 to 300. Default 5. */
+  handshakeTimeout?: number;
+  /** Connections whose handshake is not complete; more are closed at once, unanswered. At least 1. Default 128. */
+  maxPendingHandshakes?: number;
+  /**
+   * Connections from one address, pending and served together; more are closed at once,
+   * unanswered. At least 1. Default 64. Behind a reverse proxy every client has its address.
+   */
+  maxClientsPerAddress?: number;
+  /** Messages (and pings) per second a client may send in the long run, 0.01 to 100000. Default 10. */
+  maxMessageRate?: number;
+  /** Messages a client may send at once above that rate, 1 to 100000; past it the client is closed with 1008. Default 20. */
+  maxMessageBurst?: number;
+  /** Largest message accepted from a client, in bytes, 128 to 16 MiB; a larger one closes it with 1009. Default 64 KiB. */
+  maxMessageSize?: number;
+  /** Seconds between two lines of the refusal summary, from 0.01 to 3600. Default 10. */
+  logSummaryInterval?: number;
 }
 
 /** Where a started server listens. */
@@ -118,6 +183,43 @@ export const SERVER_NUMBER_RULES = {
     allowed: 'an integer number of bytes of at least 1024',
   },
   closeTimeout: { integer: false, min: 0, max: 60, allowed: 'a number of seconds from 0 to 60' },
+  handshakeTimeout: {
+    integer: false,
+    min: 0.01,
+    max: 300,
+    allowed: 'a number of seconds from 0.01 to 300',
+  },
+  maxPendingHandshakes: {
+    integer: true,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    allowed: 'an integer of at least 1',
+  },
+  maxClientsPerAddress: {
+    integer: true,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    allowed: 'an integer of at least 1',
+  },
+  maxMessageRate: {
+    integer: false,
+    min: 0.01,
+    max: 100_000,
+    allowed: 'a number of messages per second from 0.01 to 100000',
+  },
+  maxMessageBurst: { integer: true, min: 1, max: 100_000, allowed: 'an integer from 1 to 100000' },
+  maxMessageSize: {
+    integer: true,
+    min: 128,
+    max: 16 * 1024 * 1024,
+    allowed: 'an integer number of bytes from 128 to 16777216',
+  },
+  logSummaryInterval: {
+    integer: false,
+    min: 0.01,
+    max: 3600,
+    allowed: 'a number of seconds from 0.01 to 3600',
+  },
 } as const satisfies Record<string, NumberRule>;
 
 /** True when `value` is a number that `rule` allows. */
@@ -153,9 +255,68 @@ function hasMethods(value: unknown, methods: readonly string[]): boolean {
   );
 }
 
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
+/** What allowed credentials are, as error messages say it. */
+const TLS_ALLOWED = 'a PEM certificate and its private key';
+
+/** The credentials, checked: both PEM, the key matching the certificate. */
+function tlsOption(value: unknown): TlsCredentials {
+  const problem = tlsCredentialsProblem(value);
+  // The value is never shown: it holds a private key.
+  if (problem !== undefined)
+    throw new InvalidOptionError('tls', '[certificate and key]', `${TLS_ALLOWED}; ${problem}`);
+  const { cert, key } = value as TlsCredentials;
+  return { cert, key };
+}
+
+function originsOption(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value))
+    throw new InvalidOptionError('allowedOrigins', value, `an array of ${ORIGIN_ALLOWED}`);
+  return value.map((origin, i) => {
+    const canonical = canonicalOrigin(origin);
+    if (canonical === undefined) throw new InvalidOptionError(`allowedOrigins[${i}]`, origin, ORIGIN_ALLOWED);
+    return canonical;
+  });
+}
+
+/** True for an address of this machine only. */
+export function isLoopbackAddress(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
+}
+
+/**
+ * What listening on `address` exposes, as a warning, or undefined when nothing is: on
+ * loopback nothing; beyond, everything to anyone without a token, and the token itself to
+ * anyone on the path without TLS.
+ */
+export function exposureWarning(
+  address: string,
+  secured: { token: boolean; tls: boolean },
+): string | undefined {
+  if (isLoopbackAddress(address)) return undefined;
+  if (!secured.token) {
+    return (
+      `listening on ${address} without a token: anyone who can reach this machine can read its host name, ` +
+      'operating system, CPU, memory, disk and GPU usage and its disk paths; require a token ' +
+      '(--token-file or MONITORING_TOKEN, or the token option)'
+    );
+  }
+  if (!secured.tls) {
+    return (
+      `listening on ${address} without TLS: the token and the metrics cross the network in clear text; ` +
+      'serve wss:// (--tls-cert and --tls-key, or the tls option)'
+    );
+  }
+  return undefined;
 }
 
 /** Plain words for the usual reasons a port cannot be bound. */
@@ -167,7 +328,17 @@ const LISTEN_ERRORS: Record<string, string> = {
   EAI_AGAIN: 'the host name could not be resolved',
 };
 
+/** File descriptors the process needs besides its sockets (stdio, the metrics' files, ...). */
+const SPARE_FILE_DESCRIPTORS = 32;
+
 type ServerState = 'idle' | 'starting' | 'listening' | 'stopping' | 'stopped';
+
+/** What the server keeps about a client it serves. */
+interface Client {
+  peer: string;
+  address: string;
+  messages: TokenBucket;
+}
 
 export class MonitoringServer {
   readonly #host: string;
@@ -182,6 +353,17 @@ export class MonitoringServer {
   readonly #diskPathToCheck: string | undefined;
   readonly #logger: Logger;
   readonly #clock: Clock;
+  readonly #token: BearerToken | undefined;
+  #tls: TlsCredentials | undefined;
+  readonly #origins: OriginPolicy;
+  readonly #handshakeTimeoutMs: number;
+  readonly #maxPendingHandshakes: number;
+  readonly #maxClientsPerAddress: number;
+  readonly #maxMessageRate: number;
+  readonly #maxMessageBurst: number;
+  readonly #maxMessageSize: number;
+  readonly #summary: RefusalSummary;
+  readonly #guard: HandshakeGuard;
 
   #state: ServerState = 'idle';
   #http: HttpServer | undefined;
@@ -192,7 +374,7 @@ export class MonitoringServer {
   /** Every open socket, refused ones included, so that stop() can close them all. */
   readonly #sockets = new Set<WebSocket>();
   /** The clients being served. */
-  readonly #clients = new Set<WebSocket>();
+  readonly #clients = new Map<WebSocket, Client>();
   #socketGone: (() => void) | undefined;
 
   #loopActive = false;
@@ -223,6 +405,38 @@ export class MonitoringServer {
     );
     this.#closeTimeoutMs = numberOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT) * 1000;
     this.#thresholds = resolveThresholds(options.thresholds);
+    if (options.token !== undefined && !isValidToken(options.token)) {
+      // The value is never shown: it may be a real token with a stray character.
+      throw new InvalidOptionError(
+        'token',
+        typeof options.token === 'string' ? '[redacted]' : options.token,
+        TOKEN_ALLOWED,
+      );
+    }
+    this.#token = options.token === undefined ? undefined : new BearerToken(options.token);
+    this.#tls = options.tls === undefined ? undefined : tlsOption(options.tls);
+    this.#origins = new OriginPolicy(originsOption(options.allowedOrigins));
+    this.#handshakeTimeoutMs =
+      numberOption('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT) * 1000;
+    this.#maxPendingHandshakes = numberOption(
+      'maxPendingHandshakes',
+      options.maxPendingHandshakes,
+      DEFAULT_MAX_PENDING_HANDSHAKES,
+    );
+    this.#maxClientsPerAddress = numberOption(
+      'maxClientsPerAddress',
+      options.maxClientsPerAddress,
+      DEFAULT_MAX_CLIENTS_PER_ADDRESS,
+    );
+    this.#maxMessageRate = numberOption('maxMessageRate', options.maxMessageRate, DEFAULT_MAX_MESSAGE_RATE);
+    this.#maxMessageBurst = numberOption(
+      'maxMessageBurst',
+      options.maxMessageBurst,
+      DEFAULT_MAX_MESSAGE_BURST,
+    );
+    this.#maxMessageSize = numberOption('maxMessageSize', options.maxMessageSize, MAX_CLIENT_PAYLOAD);
+    const summaryMs =
+      numberOption('logSummaryInterval', options.logSummaryInterval, DEFAULT_LOG_SUMMARY_INTERVAL) * 1000;
     if (options.logger !== undefined && !hasMethods(options.logger, ['debug', 'info', 'warn', 'error'])) {
       throw new InvalidOptionError(
         'logger',
@@ -249,9 +463,21 @@ export class MonitoringServer {
       this.#source = new SystemMetricsSource({ diskPath, logger: this.#logger });
       this.#diskPathToCheck = diskPath;
     }
+    this.#summary = new RefusalSummary({
+      clock: this.#clock,
+      periodMs: summaryMs,
+      report: (line) => this.#logger.warn(line),
+    });
+    this.#guard = new HandshakeGuard({
+      clock: this.#clock,
+      handshakeTimeoutMs: this.#handshakeTimeoutMs,
+      maxPending: this.#maxPendingHandshakes,
+      maxPerAddress: this.#maxClientsPerAddress,
+      onRefused: (reason, address) => this.#summary.count(reason, address),
+    });
   }
 
-  /** `ws://host:port` while listening, else undefined. */
+  /** `ws://host:port` (or `wss://`) while listening, else undefined. */
   get url(): string | undefined {
     return this.#state === 'listening' ? this.#address?.url : undefined;
   }
@@ -259,6 +485,11 @@ export class MonitoringServer {
   /** Clients being served (refused ones are not counted). */
   get clientCount(): number {
     return this.#clients.size;
+  }
+
+  /** Connections accepted whose TLS or WebSocket handshake is not complete. */
+  get pendingHandshakes(): number {
+    return this.#guard.pending;
   }
 
   /** `monitoring_data` messages broadcast by the collection loop (one per collection, whatever the client count). */
@@ -274,6 +505,28 @@ export class MonitoringServer {
   /** Clients disconnected because their unsent data passed `maxBufferedBytes`. */
   get clientsDropped(): number {
     return this.#clientsDropped;
+  }
+
+  /** Connections refused and clients cut off since the start, by reason (what the summary lines add up to). */
+  get refusals(): Readonly<RefusalCounts> {
+    return { ...this.#summary.totals };
+  }
+
+  /**
+   * Replaces the TLS certificate and key (a renewal) without a restart: connections made
+   * from now on get the new ones, open ones keep theirs.
+   * @throws InvalidOptionError (option `tls`) when they are not a valid pair, or the server
+   *   was not created with `tls`; the current ones are kept.
+   */
+  reloadTls(credentials: TlsCredentials): void {
+    if (this.#tls === undefined) {
+      throw new InvalidOptionError('tls', '[certificate and key]', 'a server created with the tls option');
+    }
+    const checked = tlsOption(credentials);
+    this.#tls = checked;
+    if (this.#http && 'setSecureContext' in this.#http) {
+      (this.#http as unknown as { setSecureContext(o: TlsCredentials): void }).setSecureContext(checked);
+    }
   }
 
   /**
@@ -310,25 +563,55 @@ export class MonitoringServer {
       }
     }
     if (this.#state !== 'starting') throw new StoppedError('the server was stopped while starting');
-    const http = createServer((_request, response) => {
-      // A browser or curl: say what this port is rather than hang up.
-      response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
+    const http: HttpServer = this.#tls
+      ? (createHttpsServer({ cert: this.#tls.cert, key: this.#tls.key }) as unknown as HttpServer)
+      : createServer();
+    http.on('request', (_request, response) => {
+      // A browser or curl: say what this port is rather than hang up, and free the connection.
+      response.writeHead(426, {
+        'content-type': 'text/plain; charset=utf-8',
+        upgrade: 'websocket',
+        connection: 'close',
+      });
       response.end('This is a WebSocket monitoring server: connect with a WebSocket client.\n');
     });
     const wss = new WebSocketServer({
-      server: http,
-      maxPayload: MAX_CLIENT_PAYLOAD,
+      noServer: true,
+      maxPayload: this.#maxMessageSize,
       clientTracking: false,
       perMessageDeflate: false,
     });
+    // ws would answer a malformed upgrade with 400 by itself; listening lets us count it.
+    wss.on('wsClientError', (_error, socket) => this.#refuseHandshake(socket as Socket, 400, 'badHandshake'));
     this.#http = http;
     this.#wss = wss;
-    // ws re-emits the HTTP server's errors; without a listener they would crash the process.
-    wss.on('error', (error) => {
-      // Errors of listen() are start()'s to report.
-      if (this.#state === 'listening') this.#logger.error(`server error: ${error.message}`);
+    // Before TLS and HTTP: a connection is bounded from its first moment.
+    http.on('connection', (socket: Socket) => {
+      if (this.#state === 'listening') this.#guard.accept(socket);
+      else socket.destroy();
     });
-    wss.on('connection', (ws, request) => this.#onConnection(ws, request));
+    http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onUpgrade(request, socket as Socket, head),
+    );
+    http.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      // Not HTTP, headers too large, ...; a reset is the peer leaving, no refusal.
+      if (error.code !== 'ECONNRESET' && socket.writable) {
+        const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+        this.#refuseHandshake(socket as Socket, status, 'badHandshake');
+      } else {
+        socket.destroy();
+      }
+    });
+    http.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      // A failed TLS handshake (plain HTTP on the TLS port, an unknown CA at the client...).
+      if (error.code !== 'ECONNRESET') this.#summary.count('badHandshake', peerAddress(socket));
+    });
+    // Errors after listen(): without a listener they would crash the process.
+    http.on('error', (error: NodeJS.ErrnoException) => {
+      if (this.#state !== 'listening') return;
+      if (error.code === 'EMFILE' || error.code === 'ENFILE') this.#summary.count('acceptFailed');
+      else this.#logger.error(`server error: ${error.message}`);
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -349,11 +632,31 @@ export class MonitoringServer {
     const bound = http.address() as AddressInfo;
     const urlHost =
       bound.family === 'IPv6' || bound.address.includes(':') ? `[${bound.address}]` : bound.address;
-    this.#address = { host: bound.address, port: bound.port, url: `ws://${urlHost}:${bound.port}` };
+    const scheme = this.#tls ? 'wss' : 'ws';
+    this.#address = { host: bound.address, port: bound.port, url: `${scheme}://${urlHost}:${bound.port}` };
     if (this.#state !== 'starting') throw new StoppedError('the server was stopped while starting');
     this.#state = 'listening';
     this.#logger.debug(`listening on ${this.#address.url}`);
+    this.#warnAtStart(bound.address);
     return this.#address;
+  }
+
+  /** Says what is exposed, and whether the open-file limit lets the configured clients in. */
+  #warnAtStart(address: string): void {
+    const exposure = exposureWarning(address, {
+      token: this.#token !== undefined,
+      tls: this.#tls !== undefined,
+    });
+    if (exposure) this.#logger.warn(exposure);
+    const limit = openFileLimit();
+    const needed = this.#maxClients + this.#maxPendingHandshakes + SPARE_FILE_DESCRIPTORS;
+    if (limit !== undefined && limit < needed) {
+      this.#logger.warn(
+        `the open-file limit (ulimit -n) is ${limit}, below the ${needed} descriptors that ${this.#maxClients} ` +
+          `clients and ${this.#maxPendingHandshakes} pending handshakes may take: past it new connections ` +
+          `fail; raise it (ulimit -n ${needed}) or lower the client limit`,
+      );
+    }
   }
 
   /**
@@ -374,6 +677,7 @@ export class MonitoringServer {
     const http = this.#http;
     if (http) {
       const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      this.#guard.close();
       for (const ws of this.#sockets) ws.close(CLOSE_GOING_AWAY, SERVER_SHUTDOWN_REASON);
       await this.#waitForSockets(this.#closeTimeoutMs);
       for (const ws of this.#sockets) ws.terminate();
@@ -382,6 +686,7 @@ export class MonitoringServer {
       await httpClosed;
     }
     this.#clients.clear();
+    this.#summary.flush();
     this.#state = 'stopped';
   }
 
@@ -409,15 +714,74 @@ export class MonitoringServer {
    */
   broadcast(message: object | string): void {
     const text = typeof message === 'string' ? message : JSON.stringify(message);
-    for (const ws of this.#clients) this.#sendTo(ws, text);
+    for (const ws of this.#clients.keys()) this.#sendTo(ws, text);
   }
 
   // ---- connections ------------------------------------------------------------------------
 
+  /** An HTTP upgrade request: refused with a status, or handed to ws for the 101. */
+  #onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
+    if (this.#state !== 'listening') {
+      socket.destroy();
+      return;
+    }
+    // Browsers only: version 8 of the protocol named it Sec-WebSocket-Origin.
+    const origin = request.headers.origin ?? firstHeader(request.headers['sec-websocket-origin']);
+    if (!this.#origins.allows(origin)) {
+      this.#refuseHandshake(socket, 403, 'forbiddenOrigin');
+      return;
+    }
+    if (this.#token && this.#token.check(request.headers.authorization) !== 'ok') {
+      // The status says no more than "no": which of missing or wrong is the client's to know.
+      this.#refuseHandshake(socket, 401, 'unauthorized', { 'WWW-Authenticate': 'Bearer' });
+      return;
+    }
+    this.#wss?.handleUpgrade(request, socket, head, (ws) => this.#onConnection(ws, request));
+  }
+
+  /** Answers a handshake with an HTTP error and closes the connection; counted in the summary. */
+  #refuseHandshake(
+    socket: Socket,
+    status: number,
+    reason: RefusalReason,
+    headers: Record<string, string> = {},
+  ): void {
+    this.#summary.count(reason, peerAddress(socket));
+    this.#guard.refused(socket);
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = `${STATUS_CODES[status] ?? 'Refused'}\n`;
+    const lines = [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}`,
+      'Connection: close',
+      'Content-Type: text/plain; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    ];
+    // Destroyed once written: a client that never reads cannot keep it (nor can one that never closes).
+    socket.once('finish', () => socket.destroy());
+    socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  }
+
   #onConnection(ws: WebSocket, request: IncomingMessage): void {
-    const peer = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+    const socket = request.socket;
+    const address = peerAddress(socket);
+    const peer = `${address}:${socket.remotePort ?? '?'}`;
+    this.#guard.served(socket);
     this.#sockets.add(ws);
-    ws.on('error', (error) => this.#logger.debug(`client ${peer}: ${error.message}`));
+    ws.on('error', (error: Error & { code?: string }) => {
+      // ws closes the connection itself (1009 for a message too large, 1002 for a bad frame).
+      if (this.#clients.has(ws)) {
+        this.#summary.count(
+          error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'messageSize' : 'protocolError',
+          address,
+        );
+        this.#removeClient(ws);
+      }
+      this.#logger.debug(`client ${peer}: ${error.message}`);
+    });
     ws.on('close', (code) => {
       this.#sockets.delete(ws);
       if (this.#removeClient(ws)) {
@@ -430,13 +794,22 @@ export class MonitoringServer {
       return;
     }
     if (this.#clients.size >= this.#maxClients) {
-      this.#logger.warn(`refused client ${peer}: ${this.#maxClients} clients already connected`);
-      ws.close(CLOSE_SERVER_AT_CAPACITY, SERVER_AT_CAPACITY_REASON);
+      this.#summary.count('atCapacity', address);
+      this.#closeWithin(ws, CLOSE_SERVER_AT_CAPACITY, SERVER_AT_CAPACITY_REASON);
       return;
     }
-    this.#clients.add(ws);
+    const client: Client = {
+      peer,
+      address,
+      messages: new TokenBucket(this.#maxMessageRate, this.#maxMessageBurst, this.#clock.now()),
+    };
+    this.#clients.set(ws, client);
     this.#logger.info(`client ${peer} connected; ${this.#clients.size} connected`);
-    ws.on('message', (data, isBinary) => this.#onMessage(ws, data, isBinary));
+    ws.on('message', (data, isBinary) => {
+      if (this.#admit(ws, client)) this.#onMessage(ws, data, isBinary);
+    });
+    // Pings cost a pong each: they count as messages.
+    ws.on('ping', () => this.#admit(ws, client));
     const hello: ConnectionMessage = {
       type: 'connection',
       status: 'connected',
@@ -445,6 +818,29 @@ export class MonitoringServer {
     };
     this.#sendTo(ws, JSON.stringify(hello));
     if (this.#clients.size === 1) this.#startLoop();
+  }
+
+  /**
+   * True when a client's incoming message is within its rate. Past it the client is cut off
+   * at once (close 1008) and no longer read, so a flood costs the others nothing more.
+   */
+  #admit(ws: WebSocket, client: Client): boolean {
+    if (!this.#clients.has(ws)) return false;
+    if (client.messages.take(this.#clock.now())) return true;
+    this.#summary.count('messageRate', client.address);
+    this.#removeClient(ws);
+    this.#logger.debug(`client ${client.peer} cut off: over ${this.#maxMessageRate} messages/s`);
+    this.#closeWithin(ws, CLOSE_POLICY_VIOLATION, MESSAGE_RATE_REASON);
+    // Not read any more: its close frame is not awaited, closeTimeout ends it.
+    ws.pause();
+    return false;
+  }
+
+  /** Sends a close frame, and cuts the connection if it is still open after `closeTimeout`. */
+  #closeWithin(ws: WebSocket, code: number, reason: string): void {
+    ws.close(code, reason);
+    const timer = this.#clock.setTimeout(() => ws.terminate(), this.#closeTimeoutMs);
+    ws.once('close', () => this.#clock.clearTimeout(timer));
   }
 
   /** Forgets a client; true when it was one. The loop stops with the last client. */
@@ -488,7 +884,8 @@ export class MonitoringServer {
     if (ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > this.#maxBufferedBytes) {
       this.#clientsDropped += 1;
-      this.#logger.warn(
+      this.#summary.count('slowReader', this.#clients.get(ws)?.address);
+      this.#logger.debug(
         `dropped a client that does not read: ${ws.bufferedAmount} bytes unsent (limit ${this.#maxBufferedBytes})`,
       );
       this.#removeClient(ws);
@@ -571,6 +968,6 @@ export class MonitoringServer {
       return;
     }
     this.#messagesSent += 1;
-    for (const ws of this.#clients) this.#sendTo(ws, text);
+    for (const ws of this.#clients.keys()) this.#sendTo(ws, text);
   }
 }
