@@ -6,9 +6,8 @@
  * `npm run build` first, as `npm test` does); the server process runs from source.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -22,8 +21,9 @@ import type { RealMonitoringData } from '../src/protocol/messages.js';
 import { runServer } from '../src/server/cli.js';
 import { MonitoringServer, type MonitoringServerOptions } from '../src/server/monitoring-server.js';
 import { fixture } from './helpers/fixtures.js';
-import { killAll, REPO, runCli } from './helpers/processes.js';
+import { killAll, runCli } from './helpers/processes.js';
 import { recordingLogger } from './helpers/recording-logger.js';
+import { spawnServer } from './helpers/server-process.js';
 import { until } from './helpers/test-server.js';
 import { RENEWED_CERT, RENEWED_KEY, TEST_CERT, TEST_KEY } from './helpers/tls.js';
 
@@ -174,21 +174,6 @@ function serveInProcess(argv: string[], env: NodeJS.ProcessEnv = {}) {
 
 const portOf = (url: string) => Number(new URL(url).port);
 
-/** The built server when it is newer than every source file (as after `npm test`'s build), else the source via tsx. */
-function serverBin(): string[] {
-  const dist = join(REPO, 'dist', 'server', 'bin.js');
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((entry) => {
-        const path = join(dir, entry.name);
-        return entry.isDirectory() ? newest(path) : statSync(path).mtimeMs;
-      }),
-    );
-  if (existsSync(dist) && statSync(dist).mtimeMs >= newest(join(REPO, 'src'))) return [dist];
-  return ['--import', 'tsx', join(REPO, 'src', 'server', 'bin.ts')];
-}
-
 describe('the token', () => {
   it(
     'refuses a missing or wrong token with 401 before the upgrade, serves the right one, and never logs it',
@@ -325,42 +310,29 @@ describe('TLS', () => {
     async () => {
       const cert = file('cert.pem', TEST_CERT);
       const key = file('key.pem', TEST_KEY);
-      const child: ChildProcess = spawn(
-        process.execPath,
-        [...serverBin(), '--port', '0', '--interval', '0.05', '--tls-cert', cert, '--tls-key', key],
-        { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      cleanups.push(() => child.kill('SIGKILL'));
-      let stdout = '';
-      let stderr = '';
-      child.stdout?.on('data', (chunk) => {
-        stdout += String(chunk);
-      });
-      child.stderr?.on('data', (chunk) => {
-        stderr += String(chunk);
-      });
-      await until(() => / listening on wss:/.test(stdout), 8000, 'the server to listen');
-      const url = / listening on (wss:\/\/\S+)/.exec(stdout)![1]!;
+      const server = spawnServer(['--port', '0', '--interval', '0.05', '--tls-cert', cert, '--tls-key', key]);
+      cleanups.push(() => server.stop('SIGKILL'));
+      const { child, stderr } = server;
+      const url = await server.url();
+      assert.match(url, /^wss:/);
       await firstData(url, { ca: TEST_CERT });
       writeFileSync(cert, RENEWED_CERT);
       writeFileSync(key, RENEWED_KEY);
       child.kill('SIGHUP');
-      await until(() => /INFO reloaded the TLS certificate/.test(stderr), 5000, 'the reload');
+      await until(() => /INFO reloaded the TLS certificate/.test(stderr()), 5000, 'the reload');
       await firstData(url, { ca: RENEWED_CERT });
       await assert.rejects(firstData(url, { ca: TEST_CERT }), /certificate/);
       // A renewal half-written: the key of another certificate. Refused, the running pair kept.
       writeFileSync(key, TEST_KEY);
       child.kill('SIGHUP');
-      await until(() => /ERROR TLS certificate not reloaded/.test(stderr), 5000, 'the refused reload');
+      await until(() => /ERROR TLS certificate not reloaded/.test(stderr()), 5000, 'the refused reload');
       assert.match(
-        stderr,
+        stderr(),
         /the previous one is kept: invalid --tls-cert: ".*cert\.pem" \(expected a PEM certificate matching --tls-key; the key does not match the certificate\)/,
       );
       await firstData(url, { ca: RENEWED_CERT });
-      assert.ok(!stderr.includes(TEST_KEY.split('\n')[1]!), 'the key is never printed');
-      const exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      assert.equal(await exit, 0);
+      assert.ok(!stderr().includes(TEST_KEY.split('\n')[1]!), 'the key is never printed');
+      assert.equal(await server.stop('SIGTERM'), 0);
     },
   );
 });

@@ -7,15 +7,19 @@
  *   accept ──▶ pending ──(TLS, HTTP upgrade within handshakeTimeout)──▶ served
  *      │          │ timeout: destroyed
  *      │          └─ refused by the server (401, 403, ...): closes on its own, or at the timeout
- *      └─ too many pending, or too many from this address: destroyed at once, unanswered
+ *      └─ too many pending, too many from this address, or too many in all: destroyed at
+ *         once, unanswered
  *
- * Every connection from an address, pending or served, counts against `maxPerAddress` until
- * its socket closes. A destroyed socket costs no more than the accept.
+ * Every connection, pending or served, counts against `maxPerAddress` and `maxConnections`
+ * until its socket closes. A destroyed socket costs no more than the accept. `maxConnections`
+ * keeps the process below its open-file limit: past that limit the system would refuse new
+ * connections itself, silently (Node reports nothing), and the process could no longer open
+ * the files it reads its metrics from.
  */
 import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../transport/clock.js';
 
-export type GuardRefusal = 'pendingLimit' | 'perAddressLimit' | 'handshakeTimeout';
+export type GuardRefusal = 'pendingLimit' | 'perAddressLimit' | 'fileLimit' | 'handshakeTimeout';
 
 export interface HandshakeGuardOptions {
   clock: Clock;
@@ -25,6 +29,8 @@ export interface HandshakeGuardOptions {
   maxPending: number;
   /** Connections from one address, pending and served together. */
   maxPerAddress: number;
+  /** Connections in all, pending and served together. */
+  maxConnections: number;
   /** Told of each connection destroyed by the guard. */
   onRefused(reason: GuardRefusal, address: string): void;
 }
@@ -54,6 +60,7 @@ export class HandshakeGuard {
   readonly #options: HandshakeGuardOptions;
   readonly #pending = new Map<string, Pending>();
   readonly #perAddress = new Map<string, number>();
+  #connections = 0;
 
   constructor(options: HandshakeGuardOptions) {
     this.#options = options;
@@ -62,6 +69,11 @@ export class HandshakeGuard {
   /** Connections whose handshake is not complete. */
   get pending(): number {
     return this.#pending.size;
+  }
+
+  /** Open connections, pending and served. */
+  get connections(): number {
+    return this.#connections;
   }
 
   /** Open connections from `address`, pending and served. */
@@ -83,11 +95,17 @@ export class HandshakeGuard {
       this.#options.onRefused('pendingLimit', address);
       return;
     }
+    if (this.#connections >= this.#options.maxConnections) {
+      socket.destroy();
+      this.#options.onRefused('fileLimit', address);
+      return;
+    }
     if (this.connectionsFrom(address) >= this.#options.maxPerAddress) {
       socket.destroy();
       this.#options.onRefused('perAddressLimit', address);
       return;
     }
+    this.#connections += 1;
     this.#perAddress.set(address, this.connectionsFrom(address) + 1);
     const pending: Pending = {
       socket,
@@ -104,6 +122,7 @@ export class HandshakeGuard {
         this.#pending.delete(key);
         this.#options.clock.clearTimeout(pending.timer);
       }
+      this.#connections -= 1;
       const left = this.connectionsFrom(address) - 1;
       if (left > 0) this.#perAddress.set(address, left);
       else this.#perAddress.delete(address);

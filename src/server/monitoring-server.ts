@@ -328,8 +328,11 @@ const LISTEN_ERRORS: Record<string, string> = {
   EAI_AGAIN: 'the host name could not be resolved',
 };
 
-/** File descriptors the process needs besides its sockets (stdio, the metrics' files, ...). */
-const SPARE_FILE_DESCRIPTORS = 32;
+/**
+ * File descriptors kept for the process besides its connections: stdio, libuv's own, the
+ * files and the nvidia-smi pipes of the metrics (Node alone opens some 20).
+ */
+const SPARE_FILE_DESCRIPTORS = 64;
 
 type ServerState = 'idle' | 'starting' | 'listening' | 'stopping' | 'stopped';
 
@@ -364,6 +367,8 @@ export class MonitoringServer {
   readonly #maxMessageSize: number;
   readonly #summary: RefusalSummary;
   readonly #guard: HandshakeGuard;
+  /** The open-file limit when known: connections are kept below it. */
+  readonly #fileLimit: number | undefined;
 
   #state: ServerState = 'idle';
   #http: HttpServer | undefined;
@@ -468,11 +473,14 @@ export class MonitoringServer {
       periodMs: summaryMs,
       report: (line) => this.#logger.warn(line),
     });
+    this.#fileLimit = openFileLimit();
+    const fileLimit = this.#fileLimit;
     this.#guard = new HandshakeGuard({
       clock: this.#clock,
       handshakeTimeoutMs: this.#handshakeTimeoutMs,
       maxPending: this.#maxPendingHandshakes,
       maxPerAddress: this.#maxClientsPerAddress,
+      maxConnections: fileLimit === undefined ? Number.POSITIVE_INFINITY : fileLimit - SPARE_FILE_DESCRIPTORS,
       onRefused: (reason, address) => this.#summary.count(reason, address),
     });
   }
@@ -607,10 +615,8 @@ export class MonitoringServer {
       if (error.code !== 'ECONNRESET') this.#summary.count('badHandshake', peerAddress(socket));
     });
     // Errors after listen(): without a listener they would crash the process.
-    http.on('error', (error: NodeJS.ErrnoException) => {
-      if (this.#state !== 'listening') return;
-      if (error.code === 'EMFILE' || error.code === 'ENFILE') this.#summary.count('acceptFailed');
-      else this.#logger.error(`server error: ${error.message}`);
+    http.on('error', (error: Error) => {
+      if (this.#state === 'listening') this.#logger.error(`server error: ${error.message}`);
     });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -648,13 +654,13 @@ export class MonitoringServer {
       tls: this.#tls !== undefined,
     });
     if (exposure) this.#logger.warn(exposure);
-    const limit = openFileLimit();
+    const limit = this.#fileLimit;
     const needed = this.#maxClients + this.#maxPendingHandshakes + SPARE_FILE_DESCRIPTORS;
     if (limit !== undefined && limit < needed) {
       this.#logger.warn(
-        `the open-file limit (ulimit -n) is ${limit}, below the ${needed} descriptors that ${this.#maxClients} ` +
-          `clients and ${this.#maxPendingHandshakes} pending handshakes may take: past it new connections ` +
-          `fail; raise it (ulimit -n ${needed}) or lower the client limit`,
+        `the open-file limit (ulimit -n) is ${limit}: at most ${Math.max(0, limit - SPARE_FILE_DESCRIPTORS)} ` +
+          `connections, fewer than the ${this.#maxClients} clients and ${this.#maxPendingHandshakes} pending ` +
+          `handshakes allowed; raise it (ulimit -n ${needed}) or lower the client limit`,
       );
     }
   }

@@ -21,7 +21,7 @@ export type RefusalReason =
   | 'messageSize'
   | 'protocolError'
   | 'slowReader'
-  | 'acceptFailed';
+  | 'fileLimit';
 
 /** Each reason as the summary line says it, in the order it lists them. */
 export const REFUSAL_LABELS: Readonly<Record<RefusalReason, string>> = {
@@ -29,6 +29,7 @@ export const REFUSAL_LABELS: Readonly<Record<RefusalReason, string>> = {
   forbiddenOrigin: 'from a foreign origin (403)',
   atCapacity: 'at capacity (1008)',
   perAddressLimit: 'over the per-address limit',
+  fileLimit: 'over the open-file limit (ulimit -n)',
   pendingLimit: 'over the pending-handshake limit',
   handshakeTimeout: 'handshake too slow',
   badHandshake: 'bad handshake',
@@ -36,7 +37,6 @@ export const REFUSAL_LABELS: Readonly<Record<RefusalReason, string>> = {
   messageSize: 'sending a message too large (1009)',
   protocolError: 'breaking the WebSocket protocol',
   slowReader: 'not reading (send buffer full)',
-  acceptFailed: 'not accepted (out of file descriptors)',
 };
 
 /** A count per reason, every reason present. */
