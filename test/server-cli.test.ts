@@ -253,7 +253,7 @@ describe(`the monitoring-websocket-server process (${binCommand.label})`, () => 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`serves on --port 0 and exits 0 on ${signal}, closing clients with 1001`, async () => {
       const server = spawnServer(['--port', '0', '--interval', '0.05']);
-      const url = await waitFor(() => LISTENING.exec(server.stdout())?.[1], 'the listening line');
+      const url = await waitFor(() => LISTENING.exec(server.stdout())?.[1], 'the listening line', 15_000);
       const { ws, messages } = await readUntilData(url);
       assert.deepEqual(
         messages.map((m) => m.type),

@@ -14,6 +14,8 @@ import { InvalidOptionError, MonitoringError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type AlertThresholds, DEFAULT_ALERT_THRESHOLDS, resolveThresholds } from './alerts.js';
 import { isValidToken, TOKEN_ALLOWED } from './bearer-token.js';
+import { MonitoringServer } from './monitoring-server.js';
+import { canonicalOrigin, ORIGIN_ALLOWED } from './origin-policy.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_CLIENTS,
@@ -25,12 +27,10 @@ import {
   DEFAULT_SERVER_INTERVAL,
   DEFAULT_SERVER_PORT,
   MAX_CLIENT_PAYLOAD,
-  MonitoringServer,
   type NumberRule,
   SERVER_NUMBER_RULES,
   satisfiesRule,
-} from './monitoring-server.js';
-import { canonicalOrigin, ORIGIN_ALLOWED } from './origin-policy.js';
+} from './server-options.js';
 import { formatLocalTimestamp } from './timestamp.js';
 import { type TlsCredentials, tlsCredentialsProblem } from './tls-credentials.js';
 

@@ -41,43 +41,45 @@ import {
   type StatusMessage,
 } from '../protocol/messages.js';
 import { type Clock, systemClock, type TimerHandle } from '../transport/clock.js';
-import { type AlertThresholds, checkAlerts, resolveThresholds } from './alerts.js';
-import { BearerToken, isValidToken, TOKEN_ALLOWED } from './bearer-token.js';
+import { checkAlerts } from './alerts.js';
+import { BearerToken } from './bearer-token.js';
+import { exposureWarning } from './exposure.js';
 import { HandshakeGuard, peerAddress } from './handshake-guard.js';
 import { type MetricsSource, SystemMetricsSource } from './metrics-source.js';
 import { openFileLimit } from './open-file-limit.js';
-import { canonicalOrigin, ORIGIN_ALLOWED, OriginPolicy } from './origin-policy.js';
+import { OriginPolicy } from './origin-policy.js';
 import { type RefusalCounts, type RefusalReason, RefusalSummary } from './refusal-summary.js';
+import {
+  type MonitoringServerOptions,
+  resolveServerOptions,
+  type ServerSettings,
+  tlsOption,
+} from './server-options.js';
 import { formatLocalTimestamp } from './timestamp.js';
-import { type TlsCredentials, tlsCredentialsProblem } from './tls-credentials.js';
+import type { TlsCredentials } from './tls-credentials.js';
 import { TokenBucket } from './token-bucket.js';
 
-/** Interface the server listens on by default: this machine only. */
-export const DEFAULT_SERVER_HOST = '127.0.0.1';
-/** Port of the Python server, and the client's default. */
-export const DEFAULT_SERVER_PORT = 8765;
-/** Seconds between two `monitoring_data` messages by default. */
-export const DEFAULT_SERVER_INTERVAL = 1;
-/** Clients served at once by default, as the Python server. */
-export const DEFAULT_MAX_CLIENTS = 1000;
-/** Unsent bytes a client may accumulate by default before it is dropped (1 MiB, some 700 messages). */
-export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
-/** Seconds `stop()` waits by default for clients to answer the close frame. */
-export const DEFAULT_CLOSE_TIMEOUT = 1;
-/** Largest frame accepted from a client by default (64 KiB): clients send only tiny requests. */
-export const MAX_CLIENT_PAYLOAD = 64 * 1024;
-/** Seconds from accept to the end of the WebSocket handshake by default. */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 5;
-/** Connections whose handshake is not complete, by default. */
-export const DEFAULT_MAX_PENDING_HANDSHAKES = 128;
-/** Connections from one address (pending and served) by default. */
-export const DEFAULT_MAX_CLIENTS_PER_ADDRESS = 64;
-/** Messages per second a client may send in the long run, by default. */
-export const DEFAULT_MAX_MESSAGE_RATE = 10;
-/** Messages a client may send at once (above the rate), by default. */
-export const DEFAULT_MAX_MESSAGE_BURST = 20;
-/** Seconds between two lines of the refusal summary, at most one a period, by default. */
-export const DEFAULT_LOG_SUMMARY_INTERVAL = 10;
+// The options and their defaults live in server-options.ts; these were always importable from here.
+export {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_LOG_SUMMARY_INTERVAL,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_CLIENTS,
+  DEFAULT_MAX_CLIENTS_PER_ADDRESS,
+  DEFAULT_MAX_MESSAGE_BURST,
+  DEFAULT_MAX_MESSAGE_RATE,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  DEFAULT_SERVER_HOST,
+  DEFAULT_SERVER_INTERVAL,
+  DEFAULT_SERVER_PORT,
+  MAX_CLIENT_PAYLOAD,
+  type MonitoringServerOptions,
+  type NumberRule,
+  SERVER_NUMBER_RULES,
+  satisfiesRule,
+} from './server-options.js';
+
 /** Text of the `connection` message, as the Python server sends it. */
 export const CONNECTED_MESSAGE_TEXT = 'Connected to monitoring server';
 /** Close code sent to every client by `stop()`. */
@@ -89,69 +91,6 @@ export const CLOSE_POLICY_VIOLATION = 1008;
 /** Reason sent to a client over its message rate. */
 export const MESSAGE_RATE_REASON = 'Too many messages';
 
-export interface MonitoringServerOptions {
-  /**
-   * Interface to listen on. Default `'127.0.0.1'`, this machine only; `'0.0.0.0'` or `'::'`
-   * lets anyone who reaches the machine connect: set `token` (a warning is logged otherwise).
-   */
-  host?: string;
-  /** TCP port, 0 to 65535. Default 8765; 0 picks a free port (see `start()`'s result or `url`). */
-  port?: number;
-  /** Seconds between two `monitoring_data` messages, from 0.01 to 86400. Default 1. */
-  interval?: number;
-  /** Path whose disk usage the default metrics source reports. Default `'/'`; ignored with `metricsSource`. */
-  diskPath?: string;
-  /** Clients served at once, at least 1; the next ones are closed with 1008 "Server at capacity". Default 1000. */
-  maxClients?: number;
-  /** Alert thresholds in %; each one left out keeps its default (memory 80/90, disk 85/95). */
-  thresholds?: Partial<AlertThresholds>;
-  /** Where the metrics come from. Default: a {@link SystemMetricsSource} for `diskPath`. */
-  metricsSource?: MetricsSource;
-  /** Where connections, the refusal summary and collection failures are reported. Default: silent. */
-  logger?: Logger;
-  /**
-   * Bytes a client may leave unsent (in the socket's buffers) before it is disconnected
-   * instead of sent more, at least 1024. Default 1 MiB. A client that does not read thus
-   * costs at most this much memory and never delays the others.
-   */
-  maxBufferedBytes?: number;
-  /** Seconds `stop()` (and a cut-off) waits for a client to answer its close frame before cutting it, 0 to 60. Default 1. */
-  closeTimeout?: number;
-  /** Time of the interval's timers, of the timestamps and of every limit. Default: the system clock. */
-  clock?: Clock;
-  /**
-   * Token every connection must present as `Authorization: Bearer TOKEN`; a missing or wrong
-   * one is refused with HTTP 401 before the WebSocket handshake. Compared in constant time,
-   * never logged. Default: none (anyone may connect).
-   */
-  token?: string;
-  /** Certificate and key (PEM) to serve `wss://`; {@link MonitoringServer.reloadTls} replaces them. Default: `ws://`. */
-  tls?: TlsCredentials;
-  /**
-   * Origins whose pages may connect, e.g. `['https://dashboard.example']`. A connection with
-   * an `Origin` header (a browser's) is refused with 403 unless its origin is listed; one
-   * without (other clients) is not affected. Default: none, every browser page is refused.
-   */
-  allowedOrigins?: readonly string[];
-  /** Seconds a connection has to complete TLS and the WebSocket handshake, from 0.01 to 300. Default 5. */
-  handshakeTimeout?: number;
-  /** Connections whose handshake is not complete; more are closed at once, unanswered. At least 1. Default 128. */
-  maxPendingHandshakes?: number;
-  /**
-   * Connections from one address, pending and served together; more are closed at once,
-   * unanswered. At least 1. Default 64. Behind a reverse proxy every client has its address.
-   */
-  maxClientsPerAddress?: number;
-  /** Messages (and pings) per second a client may send in the long run, 0.01 to 100000. Default 10. */
-  maxMessageRate?: number;
-  /** Messages a client may send at once above that rate, 1 to 100000; past it the client is closed with 1008. Default 20. */
-  maxMessageBurst?: number;
-  /** Largest message accepted from a client, in bytes, 128 to 16 MiB; a larger one closes it with 1009. Default 64 KiB. */
-  maxMessageSize?: number;
-  /** Seconds between two lines of the refusal summary, from 0.01 to 3600. Default 10. */
-  logSummaryInterval?: number;
-}
-
 /** Where a started server listens. */
 export interface ServerAddress {
   /** Address bound, e.g. `127.0.0.1` or `::1`. */
@@ -162,99 +101,6 @@ export interface ServerAddress {
   url: string;
 }
 
-/** Range of a numeric option, shared with the CLI so both say the same thing. */
-export interface NumberRule {
-  integer: boolean;
-  min: number;
-  max: number;
-  /** What is allowed, as error messages say it. */
-  allowed: string;
-}
-
-/** The numeric options' ranges. */
-export const SERVER_NUMBER_RULES = {
-  port: { integer: true, min: 0, max: 65535, allowed: 'an integer from 0 to 65535, 0 for any free port' },
-  interval: { integer: false, min: 0.01, max: 86400, allowed: 'a number of seconds from 0.01 to 86400' },
-  maxClients: { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER, allowed: 'an integer of at least 1' },
-  maxBufferedBytes: {
-    integer: true,
-    min: 1024,
-    max: Number.MAX_SAFE_INTEGER,
-    allowed: 'an integer number of bytes of at least 1024',
-  },
-  closeTimeout: { integer: false, min: 0, max: 60, allowed: 'a number of seconds from 0 to 60' },
-  handshakeTimeout: {
-    integer: false,
-    min: 0.01,
-    max: 300,
-    allowed: 'a number of seconds from 0.01 to 300',
-  },
-  maxPendingHandshakes: {
-    integer: true,
-    min: 1,
-    max: Number.MAX_SAFE_INTEGER,
-    allowed: 'an integer of at least 1',
-  },
-  maxClientsPerAddress: {
-    integer: true,
-    min: 1,
-    max: Number.MAX_SAFE_INTEGER,
-    allowed: 'an integer of at least 1',
-  },
-  maxMessageRate: {
-    integer: false,
-    min: 0.01,
-    max: 100_000,
-    allowed: 'a number of messages per second from 0.01 to 100000',
-  },
-  maxMessageBurst: { integer: true, min: 1, max: 100_000, allowed: 'an integer from 1 to 100000' },
-  maxMessageSize: {
-    integer: true,
-    min: 128,
-    max: 16 * 1024 * 1024,
-    allowed: 'an integer number of bytes from 128 to 16777216',
-  },
-  logSummaryInterval: {
-    integer: false,
-    min: 0.01,
-    max: 3600,
-    allowed: 'a number of seconds from 0.01 to 3600',
-  },
-} as const satisfies Record<string, NumberRule>;
-
-/** True when `value` is a number that `rule` allows. */
-export function satisfiesRule(rule: NumberRule, value: unknown): value is number {
-  return (
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (!rule.integer || Number.isInteger(value)) &&
-    value >= rule.min &&
-    value <= rule.max
-  );
-}
-
-function numberOption(name: keyof typeof SERVER_NUMBER_RULES, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  const rule = SERVER_NUMBER_RULES[name];
-  if (!satisfiesRule(rule, value)) throw new InvalidOptionError(name, value, rule.allowed);
-  return value;
-}
-
-function stringOption(name: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new InvalidOptionError(name, value, 'a non-empty string');
-  return value;
-}
-
-function hasMethods(value: unknown, methods: readonly string[]): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
-  );
-}
-
 function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -262,61 +108,6 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-}
-
-/** What allowed credentials are, as error messages say it. */
-const TLS_ALLOWED = 'a PEM certificate and its private key';
-
-/** The credentials, checked: both PEM, the key matching the certificate. */
-function tlsOption(value: unknown): TlsCredentials {
-  const problem = tlsCredentialsProblem(value);
-  // The value is never shown: it holds a private key.
-  if (problem !== undefined)
-    throw new InvalidOptionError('tls', '[certificate and key]', `${TLS_ALLOWED}; ${problem}`);
-  const { cert, key } = value as TlsCredentials;
-  return { cert, key };
-}
-
-function originsOption(value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value))
-    throw new InvalidOptionError('allowedOrigins', value, `an array of ${ORIGIN_ALLOWED}`);
-  return value.map((origin, i) => {
-    const canonical = canonicalOrigin(origin);
-    if (canonical === undefined) throw new InvalidOptionError(`allowedOrigins[${i}]`, origin, ORIGIN_ALLOWED);
-    return canonical;
-  });
-}
-
-/** True for an address of this machine only. */
-export function isLoopbackAddress(address: string): boolean {
-  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
-}
-
-/**
- * What listening on `address` exposes, as a warning, or undefined when nothing is: on
- * loopback nothing; beyond, everything to anyone without a token, and the token itself to
- * anyone on the path without TLS.
- */
-export function exposureWarning(
-  address: string,
-  secured: { token: boolean; tls: boolean },
-): string | undefined {
-  if (isLoopbackAddress(address)) return undefined;
-  if (!secured.token) {
-    return (
-      `listening on ${address} without a token: anyone who can reach this machine can read its host name, ` +
-      'operating system, CPU, memory, disk and GPU usage and its disk paths; require a token ' +
-      '(--token-file or MONITORING_TOKEN, or the token option)'
-    );
-  }
-  if (!secured.tls) {
-    return (
-      `listening on ${address} without TLS: the token and the metrics cross the network in clear text; ` +
-      'serve wss:// (--tls-cert and --tls-key, or the tls option)'
-    );
-  }
-  return undefined;
 }
 
 /** Plain words for the usual reasons a port cannot be bound. */
@@ -344,13 +135,7 @@ interface Client {
 }
 
 export class MonitoringServer {
-  readonly #host: string;
-  readonly #port: number;
-  readonly #intervalMs: number;
-  readonly #maxClients: number;
-  readonly #maxBufferedBytes: number;
-  readonly #closeTimeoutMs: number;
-  readonly #thresholds: AlertThresholds;
+  readonly #settings: ServerSettings;
   readonly #source: MetricsSource;
   /** The path to check at start when the source is ours; undefined with an injected source. */
   readonly #diskPathToCheck: string | undefined;
@@ -359,12 +144,6 @@ export class MonitoringServer {
   readonly #token: BearerToken | undefined;
   #tls: TlsCredentials | undefined;
   readonly #origins: OriginPolicy;
-  readonly #handshakeTimeoutMs: number;
-  readonly #maxPendingHandshakes: number;
-  readonly #maxClientsPerAddress: number;
-  readonly #maxMessageRate: number;
-  readonly #maxMessageBurst: number;
-  readonly #maxMessageSize: number;
   readonly #summary: RefusalSummary;
   readonly #guard: HandshakeGuard;
   /** The open-file limit when known: connections are kept below it. */
@@ -395,91 +174,32 @@ export class MonitoringServer {
 
   /** @throws InvalidOptionError naming the first option that is not allowed. */
   constructor(options: MonitoringServerOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidOptionError('options', options, 'an object');
-    }
-    this.#host = stringOption('host', options.host, DEFAULT_SERVER_HOST);
-    this.#port = numberOption('port', options.port, DEFAULT_SERVER_PORT);
-    this.#intervalMs = numberOption('interval', options.interval, DEFAULT_SERVER_INTERVAL) * 1000;
-    const diskPath = stringOption('diskPath', options.diskPath, '/');
-    this.#maxClients = numberOption('maxClients', options.maxClients, DEFAULT_MAX_CLIENTS);
-    this.#maxBufferedBytes = numberOption(
-      'maxBufferedBytes',
-      options.maxBufferedBytes,
-      DEFAULT_MAX_BUFFERED_BYTES,
-    );
-    this.#closeTimeoutMs = numberOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT) * 1000;
-    this.#thresholds = resolveThresholds(options.thresholds);
-    if (options.token !== undefined && !isValidToken(options.token)) {
-      // The value is never shown: it may be a real token with a stray character.
-      throw new InvalidOptionError(
-        'token',
-        typeof options.token === 'string' ? '[redacted]' : options.token,
-        TOKEN_ALLOWED,
-      );
-    }
-    this.#token = options.token === undefined ? undefined : new BearerToken(options.token);
-    this.#tls = options.tls === undefined ? undefined : tlsOption(options.tls);
-    this.#origins = new OriginPolicy(originsOption(options.allowedOrigins));
-    this.#handshakeTimeoutMs =
-      numberOption('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT) * 1000;
-    this.#maxPendingHandshakes = numberOption(
-      'maxPendingHandshakes',
-      options.maxPendingHandshakes,
-      DEFAULT_MAX_PENDING_HANDSHAKES,
-    );
-    this.#maxClientsPerAddress = numberOption(
-      'maxClientsPerAddress',
-      options.maxClientsPerAddress,
-      DEFAULT_MAX_CLIENTS_PER_ADDRESS,
-    );
-    this.#maxMessageRate = numberOption('maxMessageRate', options.maxMessageRate, DEFAULT_MAX_MESSAGE_RATE);
-    this.#maxMessageBurst = numberOption(
-      'maxMessageBurst',
-      options.maxMessageBurst,
-      DEFAULT_MAX_MESSAGE_BURST,
-    );
-    this.#maxMessageSize = numberOption('maxMessageSize', options.maxMessageSize, MAX_CLIENT_PAYLOAD);
-    const summaryMs =
-      numberOption('logSummaryInterval', options.logSummaryInterval, DEFAULT_LOG_SUMMARY_INTERVAL) * 1000;
-    if (options.logger !== undefined && !hasMethods(options.logger, ['debug', 'info', 'warn', 'error'])) {
-      throw new InvalidOptionError(
-        'logger',
-        options.logger,
-        'an object with debug, info, warn and error methods',
-      );
-    }
-    this.#logger = options.logger ?? silentLogger;
-    if (options.clock !== undefined && !hasMethods(options.clock, ['now', 'setTimeout', 'clearTimeout'])) {
-      throw new InvalidOptionError('clock', options.clock, 'a Clock (now, setTimeout, clearTimeout)');
-    }
-    this.#clock = options.clock ?? systemClock;
-    if (options.metricsSource !== undefined) {
-      if (!hasMethods(options.metricsSource, ['collect'])) {
-        throw new InvalidOptionError(
-          'metricsSource',
-          options.metricsSource,
-          'an object with a collect() method',
-        );
-      }
-      this.#source = options.metricsSource;
+    const settings = resolveServerOptions(options);
+    this.#settings = settings;
+    this.#logger = settings.logger ?? silentLogger;
+    this.#clock = settings.clock ?? systemClock;
+    this.#token = settings.token === undefined ? undefined : new BearerToken(settings.token);
+    this.#tls = settings.tls;
+    this.#origins = new OriginPolicy(settings.allowedOrigins);
+    if (settings.metricsSource !== undefined) {
+      this.#source = settings.metricsSource;
       this.#diskPathToCheck = undefined;
     } else {
-      this.#source = new SystemMetricsSource({ diskPath, logger: this.#logger });
-      this.#diskPathToCheck = diskPath;
+      this.#source = new SystemMetricsSource({ diskPath: settings.diskPath, logger: this.#logger });
+      this.#diskPathToCheck = settings.diskPath;
     }
     this.#summary = new RefusalSummary({
       clock: this.#clock,
-      periodMs: summaryMs,
+      periodMs: settings.logSummaryIntervalMs,
       report: (line) => this.#logger.warn(line),
     });
     this.#fileLimit = openFileLimit();
     const fileLimit = this.#fileLimit;
     this.#guard = new HandshakeGuard({
       clock: this.#clock,
-      handshakeTimeoutMs: this.#handshakeTimeoutMs,
-      maxPending: this.#maxPendingHandshakes,
-      maxPerAddress: this.#maxClientsPerAddress,
+      handshakeTimeoutMs: settings.handshakeTimeoutMs,
+      maxPending: settings.maxPendingHandshakes,
+      maxPerAddress: settings.maxClientsPerAddress,
       maxConnections: fileLimit === undefined ? Number.POSITIVE_INFINITY : fileLimit - SPARE_FILE_DESCRIPTORS,
       onRefused: (reason, address) => this.#summary.count(reason, address),
     });
@@ -585,7 +305,7 @@ export class MonitoringServer {
     });
     const wss = new WebSocketServer({
       noServer: true,
-      maxPayload: this.#maxMessageSize,
+      maxPayload: this.#settings.maxMessageSize,
       clientTracking: false,
       perMessageDeflate: false,
     });
@@ -621,7 +341,7 @@ export class MonitoringServer {
     try {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
-        http.listen({ host: this.#host, port: this.#port }, () => {
+        http.listen({ host: this.#settings.host, port: this.#settings.port }, () => {
           http.off('error', reject);
           resolve();
         });
@@ -631,7 +351,7 @@ export class MonitoringServer {
       const reason = (code && LISTEN_ERRORS[code]) || (error as Error).message;
       throw new MonitoringError(
         'LISTEN_FAILED',
-        `cannot listen on ${this.#host}:${this.#port}: ${reason}${code ? ` (${code})` : ''}`,
+        `cannot listen on ${this.#settings.host}:${this.#settings.port}: ${reason}${code ? ` (${code})` : ''}`,
         { cause: error },
       );
     }
@@ -655,11 +375,11 @@ export class MonitoringServer {
     });
     if (exposure) this.#logger.warn(exposure);
     const limit = this.#fileLimit;
-    const needed = this.#maxClients + this.#maxPendingHandshakes + SPARE_FILE_DESCRIPTORS;
+    const needed = this.#settings.maxClients + this.#settings.maxPendingHandshakes + SPARE_FILE_DESCRIPTORS;
     if (limit !== undefined && limit < needed) {
       this.#logger.warn(
         `the open-file limit (ulimit -n) is ${limit}: at most ${Math.max(0, limit - SPARE_FILE_DESCRIPTORS)} ` +
-          `connections, fewer than the ${this.#maxClients} clients and ${this.#maxPendingHandshakes} pending ` +
+          `connections, fewer than the ${this.#settings.maxClients} clients and ${this.#settings.maxPendingHandshakes} pending ` +
           `handshakes allowed; raise it (ulimit -n ${needed}) or lower the client limit`,
       );
     }
@@ -685,7 +405,7 @@ export class MonitoringServer {
       const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
       this.#guard.close();
       for (const ws of this.#sockets) ws.close(CLOSE_GOING_AWAY, SERVER_SHUTDOWN_REASON);
-      await this.#waitForSockets(this.#closeTimeoutMs);
+      await this.#waitForSockets(this.#settings.closeTimeoutMs);
       for (const ws of this.#sockets) ws.terminate();
       this.#wss?.close();
       http.closeAllConnections();
@@ -799,7 +519,7 @@ export class MonitoringServer {
       ws.close(CLOSE_GOING_AWAY, SERVER_SHUTDOWN_REASON);
       return;
     }
-    if (this.#clients.size >= this.#maxClients) {
+    if (this.#clients.size >= this.#settings.maxClients) {
       this.#summary.count('atCapacity', address);
       this.#closeWithin(ws, CLOSE_SERVER_AT_CAPACITY, SERVER_AT_CAPACITY_REASON);
       return;
@@ -807,7 +527,11 @@ export class MonitoringServer {
     const client: Client = {
       peer,
       address,
-      messages: new TokenBucket(this.#maxMessageRate, this.#maxMessageBurst, this.#clock.now()),
+      messages: new TokenBucket(
+        this.#settings.maxMessageRate,
+        this.#settings.maxMessageBurst,
+        this.#clock.now(),
+      ),
     };
     this.#clients.set(ws, client);
     this.#logger.info(`client ${peer} connected; ${this.#clients.size} connected`);
@@ -835,7 +559,7 @@ export class MonitoringServer {
     if (client.messages.take(this.#clock.now())) return true;
     this.#summary.count('messageRate', client.address);
     this.#removeClient(ws);
-    this.#logger.debug(`client ${client.peer} cut off: over ${this.#maxMessageRate} messages/s`);
+    this.#logger.debug(`client ${client.peer} cut off: over ${this.#settings.maxMessageRate} messages/s`);
     this.#closeWithin(ws, CLOSE_POLICY_VIOLATION, MESSAGE_RATE_REASON);
     // Not read any more: its close frame is not awaited, closeTimeout ends it.
     ws.pause();
@@ -845,7 +569,7 @@ export class MonitoringServer {
   /** Sends a close frame, and cuts the connection if it is still open after `closeTimeout`. */
   #closeWithin(ws: WebSocket, code: number, reason: string): void {
     ws.close(code, reason);
-    const timer = this.#clock.setTimeout(() => ws.terminate(), this.#closeTimeoutMs);
+    const timer = this.#clock.setTimeout(() => ws.terminate(), this.#settings.closeTimeoutMs);
     ws.once('close', () => this.#clock.clearTimeout(timer));
   }
 
@@ -888,11 +612,11 @@ export class MonitoringServer {
   /** Sends unless the client is over its buffer bound, in which case it is dropped. */
   #sendTo(ws: WebSocket, text: string): void {
     if (ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > this.#maxBufferedBytes) {
+    if (ws.bufferedAmount > this.#settings.maxBufferedBytes) {
       this.#clientsDropped += 1;
       this.#summary.count('slowReader', this.#clients.get(ws)?.address);
       this.#logger.debug(
-        `dropped a client that does not read: ${ws.bufferedAmount} bytes unsent (limit ${this.#maxBufferedBytes})`,
+        `dropped a client that does not read: ${ws.bufferedAmount} bytes unsent (limit ${this.#settings.maxBufferedBytes})`,
       );
       this.#removeClient(ws);
       // terminate, not close: a close frame would only queue behind what it does not read.
@@ -913,7 +637,7 @@ export class MonitoringServer {
     if (this.#loopActive || this.#state !== 'listening') return;
     this.#loopActive = true;
     this.#source.resetBaseline?.();
-    this.#nextTickAt = this.#clock.now() + this.#intervalMs;
+    this.#nextTickAt = this.#clock.now() + this.#settings.intervalMs;
     this.#schedule(this.#loopGeneration);
   }
 
@@ -955,16 +679,16 @@ export class MonitoringServer {
     // The broadcast may have dropped the last client, which ends this loop.
     if (generation !== this.#loopGeneration) return;
     const now = this.#clock.now();
-    this.#nextTickAt += this.#intervalMs;
+    this.#nextTickAt += this.#settings.intervalMs;
     // A collection slower than the interval skips the ticks it overran rather than bunching them.
-    if (this.#nextTickAt <= now) this.#nextTickAt = now + this.#intervalMs;
+    if (this.#nextTickAt <= now) this.#nextTickAt = now + this.#settings.intervalMs;
     this.#schedule(generation);
   }
 
   #broadcastData(data: RealMonitoringData): void {
     const timestamp = this.#timestamp();
     const message: MonitoringDataMessage = { type: 'monitoring_data', timestamp, data };
-    const alerts = checkAlerts(data, this.#thresholds, timestamp);
+    const alerts = checkAlerts(data, this.#settings.thresholds, timestamp);
     if (alerts.length > 0) message.alerts = alerts;
     let text: string;
     try {
