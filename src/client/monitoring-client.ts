@@ -131,14 +131,18 @@ export class MonitoringClient {
     this.#notices = notices ? LineWriter.for(notices) : null;
     const unsubscribeOutput = this.#output?.onError((error) => this.#outputFailed('output', error));
     const unsubscribeNotices = this.#notices?.onError((error) => this.#outputFailed('notices', error));
-    // Backpressure: while the output cannot keep up, stop reading from the server.
-    const unsubscribeCongestion = this.#output?.onCongestion((congested) =>
-      congested ? this.#ws.pauseReading() : this.#ws.resumeReading(),
-    );
+    // Backpressure: while the output or the save-data disk cannot keep up, stop reading from the server.
+    const congested = new Set<string>();
+    const congestion = (who: string) => (on: boolean) => {
+      on ? congested.add(who) : congested.delete(who);
+      congested.size > 0 ? this.#ws.pauseReading() : this.#ws.resumeReading();
+    };
+    const unsubscribeCongestion = this.#output?.onCongestion(congestion('output'));
     this.#unsubscribe = () => {
       unsubscribeOutput?.();
       unsubscribeNotices?.();
       unsubscribeCongestion?.();
+      unsubscribeSaveData?.();
     };
 
     this.#formatter =
@@ -163,6 +167,7 @@ export class MonitoringClient {
           onError: (error) => this.#reportError(error),
         })
       : null;
+    const unsubscribeSaveData = this.#loggingHandler?.onCongestion(congestion('save-data'));
     this.#handlers = this.#loggingHandler
       ? [this.#loggingHandler, this.#monitoringHandler]
       : [this.#monitoringHandler];
