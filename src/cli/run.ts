@@ -9,7 +9,14 @@ import type { MonitoringClient } from '../client/monitoring-client.js';
 import { readEnvironmentConfig } from '../config.js';
 import { InvalidOptionError } from '../errors.js';
 import { shouldUseColor } from '../output/color-support.js';
-import { createSecretRedactor, REDACTED, redactHeaders, secretsOfHeaders, secretsOfUri } from '../redact.js';
+import {
+  collectSecrets,
+  createSecretRedactor,
+  REDACTED,
+  redactHeaders,
+  secretsOfArguments,
+} from '../redact.js';
+import { systemClock, type TimerHandle } from '../transport/clock.js';
 import { createCliLogger } from './cli-logger.js';
 import {
   type CliOptions,
@@ -42,7 +49,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     options = parsed;
   } catch (error) {
     if (error instanceof UsageError || error instanceof InvalidOptionError) {
-      io.stderr.write(`${PROGRAM}: error: ${error.message}\n`);
+      io.stderr.write(
+        `${PROGRAM}: error: ${createSecretRedactor(secretsOfArguments(argv, env))(error.message)}\n`,
+      );
       return EXIT_USAGE;
     }
     throw error;
@@ -53,7 +62,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 function parseArguments(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): CliOptions | number {
   const program = createProgram(packageVersion(), {
     out: (text) => io.stdout.write(text),
-    err: (text) => io.stderr.write(text),
+    // Commander quotes a bad argument: a secret given on the command line is not repeated.
+    err: (text) => io.stderr.write(createSecretRedactor(secretsOfArguments(argv, env))(text)),
   });
   try {
     program.parse(argv, { from: 'user' });
@@ -70,7 +80,9 @@ function parseArguments(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): CliO
 type EndReason = 'duration' | 'signal' | 'gave_up';
 
 async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
-  const redact = createSecretRedactor([...secretsOfHeaders(options.headers), ...secretsOfUri(options.uri)]);
+  const redact = createSecretRedactor(
+    collectSecrets({ headers: options.headers, uris: [options.uri], keys: [options.key] }),
+  );
   // Notices, errors and statistics may quote what a server echoed (a refused token): they
   // go through the same redactor as the logs.
   const stderr = redactingStream(io.stderr, redact);
@@ -82,6 +94,7 @@ async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Pr
       : {}),
     redact,
   });
+  for (const warning of options.warnings) io.stderr.write(`${PROGRAM}: warning: ${warning}\n`);
   if (options.insecure) {
     io.stderr.write(
       `${PROGRAM}: warning: --insecure: the server's certificate is NOT verified; anyone on the path can read and change the data\n`,
@@ -150,9 +163,9 @@ async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Pr
   }
 
   const reason = await new Promise<EndReason>((resolve) => {
-    const timers: NodeJS.Timeout[] = [];
+    const timers: TimerHandle[] = [];
     const end = (why: EndReason) => {
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers) systemClock.clearTimeout(timer);
       io.signal?.removeEventListener('abort', onAbort);
       resolve(why);
     };
@@ -160,7 +173,7 @@ async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Pr
     if (io.signal?.aborted) return end('signal');
     io.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.duration !== undefined)
-      timers.push(setTimeout(() => end('duration'), options.duration * 1000));
+      timers.push(systemClock.setTimeout(() => end('duration'), options.duration * 1000));
     client.wsClient.on('give_up', () => end('gave_up'));
     client.start().catch(() => {
       // Reported through the give_up event; a stop() during start() also lands here.
