@@ -98,8 +98,8 @@ describe('save-data backpressure', () => {
         assert.equal((JSON.parse(line) as { message: { type: string } }).message.type, 'monitoring_data');
       const shortest = Math.min(...lines.map((line) => Buffer.byteLength(line) + 1));
       // In memory at most: maxPendingBytes, the batch that crossed it, and one socket read (64 KiB)
-    // taken before the pause.
-    const bound = Math.ceil((DEFAULT_MAX_PENDING_BYTES + 2 * BATCH_BYTES) / shortest);
+      // taken before the pause.
+      const bound = Math.ceil((DEFAULT_MAX_PENDING_BYTES + 2 * BATCH_BYTES) / shortest);
       const lost = Math.max(0, displayed - lines.length);
       t.diagnostic(`${displayed} displayed, ${lines.length} on disk: ${lost} lost (bound ${bound})`);
       assert.ok(lost <= bound, `${lost} records displayed but not on disk; the bound is ${bound}`);
