@@ -106,8 +106,10 @@ describe('AlertCommandSink', () => {
   });
 
   it('logs a command that fails or cannot start, with its stderr, and goes on', async () => {
+    const reported: string[] = [];
     const t = await setup({
       command: nodeCommand('process.stderr.write("boom\\u001b[31m"); process.exit(3)'),
+      onFailure: (message) => reported.push(message),
     });
     t.pipeline.emit(alertEvent());
     t.pipeline.emit(alertEvent({ state: 'resolved' }));
@@ -118,6 +120,11 @@ describe('AlertCommandSink', () => {
     assert.match(
       failures[0] ?? '',
       /for web-1 cpu > 90 for 30s \(firing\) failed: exit code 3; stderr: boom$/,
+    );
+    // Told to onFailure too (the command line prints these on stderr).
+    assert.deepEqual(
+      reported,
+      failures.map((line) => line.slice('warn '.length)),
     );
 
     const missing = await setup({ command: [join(dir, 'no-such-program'), 'x'] });

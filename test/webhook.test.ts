@@ -105,12 +105,13 @@ describe('WebhookSink', () => {
   });
 
   it('gives up after the retries, does not retry a 4xx, and is never fatal', async () => {
+    const failures: string[] = [];
     const t = await setup(
       (request, response) => {
         response.statusCode = JSON.parse(request.body).state === 'firing' ? 500 : 400;
         response.end();
       },
-      { retries: 1 },
+      { retries: 1, onFailure: (message) => failures.push(message) },
     );
     try {
       t.pipeline.emit(alertEvent());
@@ -123,6 +124,12 @@ describe('WebhookSink', () => {
         t.logger.lines.some((l) => /\(firing\) not delivered: HTTP 500 \(after 2 attempts\)/.test(l)),
       );
       assert.ok(t.logger.lines.some((l) => /\(resolved\) not delivered: HTTP 400$/.test(l)));
+      // Given up: told to onFailure too (the command line prints it on stderr); retries are not.
+      assert.equal(failures.length, 2);
+      assert.match(
+        failures[1] ?? '',
+        /^webhook http:\/\/127\.0\.0\.1:\d+\/…: alert web-1 cpu > 90 for 30s \(resolved\) not delivered: HTTP 400$/,
+      );
     } finally {
       await t.pipeline.close();
       await t.server.close();

@@ -40,6 +40,11 @@ export interface AlertCommandOptions {
   maxConcurrent?: number;
   /** Alerts waiting for a free run; beyond this the oldest waiting is dropped (and counted). @default 100 */
   maxQueued?: number;
+  /**
+   * Told of every run that failed (and of drops), besides the logger: the command line
+   * prints these on stderr, where a user sees them without --verbose.
+   */
+  onFailure?: (message: string) => void;
 }
 
 export interface AlertCommandStats extends Record<string, unknown> {
@@ -62,6 +67,7 @@ export class AlertCommandSink implements Sink {
   readonly #killAfterMs: number;
   readonly #maxConcurrent: number;
   readonly #maxQueued: number;
+  readonly #onFailure: ((message: string) => void) | undefined;
   readonly #queue: AlertEvent[] = [];
   readonly #idleWaiters: (() => void)[] = [];
   #context: SinkContext | undefined;
@@ -81,6 +87,7 @@ export class AlertCommandSink implements Sink {
     this.#killAfterMs = positive('killAfterMs', options.killAfterMs ?? 2000);
     this.#maxConcurrent = positive('maxConcurrent', options.maxConcurrent ?? 4);
     this.#maxQueued = positive('maxQueued', options.maxQueued ?? 100);
+    this.#onFailure = options.onFailure;
   }
 
   start(context: SinkContext): void {
@@ -93,7 +100,7 @@ export class AlertCommandSink implements Sink {
       this.#queue.shift();
       this.#dropped++;
       if (this.#dropped === 1 || this.#dropped % 100 === 0)
-        this.#logger.warn(`on-alert: ${this.#dropped} alert(s) dropped: the command cannot keep up`);
+        this.#fail(`on-alert: ${this.#dropped} alert(s) dropped: the command cannot keep up`);
     }
     this.#queue.push(event);
     this.#pump();
@@ -125,6 +132,15 @@ export class AlertCommandSink implements Sink {
     return this.#context?.clock ?? systemClock;
   }
 
+  #fail(message: string): void {
+    this.#logger.warn(message);
+    try {
+      this.#onFailure?.(message);
+    } catch {
+      // A failing failure report has nowhere left to go.
+    }
+  }
+
   #pump(): void {
     while (this.#running < this.#maxConcurrent && this.#queue.length > 0) {
       const event = this.#queue.shift() as AlertEvent;
@@ -152,7 +168,7 @@ export class AlertCommandSink implements Sink {
       });
     } catch (error) {
       this.#failed++;
-      this.#logger.warn(`${what} could not start: ${(error as Error).message}`);
+      this.#fail(`${what} could not start: ${(error as Error).message}`);
       done();
       return;
     }
@@ -181,7 +197,7 @@ export class AlertCommandSink implements Sink {
     child.once('error', (error: NodeJS.ErrnoException) =>
       settle(() => {
         this.#failed++;
-        this.#logger.warn(`${what} could not start: ${error.code ?? error.message}`);
+        this.#fail(`${what} could not start: ${error.code ?? error.message}`);
       }),
     );
     child.once('close', (code, signal) =>
@@ -191,15 +207,13 @@ export class AlertCommandSink implements Sink {
         if (timedOut) {
           this.#timedOut++;
           this.#failed++;
-          this.#logger.warn(`${what} exceeded its time limit of ${this.#timeoutMs} ms and was killed${tail}`);
+          this.#fail(`${what} exceeded its time limit of ${this.#timeoutMs} ms and was killed${tail}`);
         } else if (code === 0) {
           this.#succeeded++;
           this.#logger.debug(`${what} succeeded`);
         } else {
           this.#failed++;
-          this.#logger.warn(
-            `${what} failed: ${code === null ? `signal ${signal}` : `exit code ${code}`}${tail}`,
-          );
+          this.#fail(`${what} failed: ${code === null ? `signal ${signal}` : `exit code ${code}`}${tail}`);
         }
       }),
     );

@@ -34,6 +34,11 @@ export interface HttpDeliveryOptions {
   maxQueued?: number;
   /** Extra request headers. */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * Told of every body given up or dropped, besides the logger: the command line prints
+   * these on stderr, where a user sees them without --verbose.
+   */
+  onFailure?: (message: string) => void;
 }
 
 export interface HttpDeliveryStats extends Record<string, unknown> {
@@ -69,6 +74,7 @@ export class HttpDelivery {
   readonly #backoff: ReconnectPolicy;
   readonly #maxQueued: number;
   readonly #headers: Record<string, string>;
+  readonly #onFailure: ((message: string) => void) | undefined;
   readonly #queue: Outgoing[] = [];
   readonly #idleWaiters: (() => void)[] = [];
   #clock: Clock = systemClock;
@@ -91,6 +97,7 @@ export class HttpDelivery {
     this.#maxQueued = checked('maxQueued', options.maxQueued ?? 1000, 1);
     this.#headers = { 'content-type': 'application/json', ...options.headers };
     if (this.#url.authorization !== undefined) this.#headers.authorization = this.#url.authorization;
+    this.#onFailure = options.onFailure;
   }
 
   /** How logs name the destination (no secret). */
@@ -110,9 +117,7 @@ export class HttpDelivery {
     if (this.#queue.length >= this.#maxQueued) {
       const dropped = this.#queue.shift();
       this.#dropped++;
-      this.#logger.warn(
-        `${this.display}: ${dropped?.what ?? 'a body'} dropped: ${this.#maxQueued} waiting already`,
-      );
+      this.#fail(`${this.display}: ${dropped?.what ?? 'a body'} dropped: ${this.#maxQueued} waiting already`);
     }
     this.#queue.push({ body, what });
     if (!this.#sending) void this.#drain();
@@ -152,6 +157,15 @@ export class HttpDelivery {
     }
   }
 
+  #fail(message: string): void {
+    this.#logger.warn(message);
+    try {
+      this.#onFailure?.(message);
+    } catch {
+      // A failing failure report has nowhere left to go.
+    }
+  }
+
   async #deliver(outgoing: Outgoing): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const result = await this.#attempt(outgoing.body);
@@ -164,7 +178,7 @@ export class HttpDelivery {
       const lastChance = !result.retry || attempt >= this.#retries || this.#closing;
       if (lastChance) {
         this.#failed++;
-        this.#logger.warn(
+        this.#fail(
           `${this.display}: ${outgoing.what} not delivered: ${result.reason}${attempt > 0 ? ` (after ${attempt + 1} attempts)` : ''}`,
         );
         return;
