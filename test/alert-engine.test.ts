@@ -4,8 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { AlertEngine, type AlertEngineOptions } from '../src/alerts/alert-engine.js';
 import { parseRule, type RuleExtras } from '../src/alerts/rule.js';
+import {
+  type Condition,
+  nextRuleState,
+  OK_STATE,
+  type RuleState,
+  transition,
+} from '../src/alerts/rule-state.js';
 import type { AlertEvent, PipelineEvent } from '../src/pipeline/events.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import type { Sink } from '../src/pipeline/sink.js';
@@ -133,6 +141,59 @@ describe('AlertEngine: threshold rules', () => {
     // The GPU disappears from the messages: its alerts neither fire again nor resolve.
     t.send('gpu', { memory: 50 });
     assert.equal(t.alerts().length, 4);
+  });
+});
+
+describe('AlertEngine: the same alerts as each rule evaluated alone (property)', () => {
+  it('whatever the rules and the values', async () => {
+    const op = fc.constantFrom('>', '>=', '<', '<=');
+    const ruleText = fc
+      .record({
+        metric: fc.constantFrom('cpu', 'memory', 'disk'),
+        op,
+        threshold: fc.integer({ min: 0, max: 100 }),
+        forS: fc.constantFrom(0, 0, 2),
+      })
+      .map((r) => `${r.metric} ${r.op} ${r.threshold}${r.forS > 0 ? ` for ${r.forS}s` : ''}`);
+    const sample = fc.record({
+      cpu: fc.integer({ min: 0, max: 100 }),
+      memory: fc.integer({ min: 0, max: 100 }),
+      disk: fc.integer({ min: 0, max: 100 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(ruleText, { maxLength: 8 }),
+        fc.array(sample, { maxLength: 30 }),
+        fc.integer({ min: 0, max: 10 }),
+        async (texts, samples, margin) => {
+          const t = await setup(texts, { margin });
+          await t.pipeline.start();
+          const rules = texts.map((text) => parseRule(text));
+          const states: RuleState[] = rules.map(() => OK_STATE);
+          const expected: string[] = [];
+          for (const values of samples) {
+            t.clock.tick(1000);
+            t.send('t', values);
+            rules.forEach((rule, i) => {
+              if (rule.kind !== 'threshold') return;
+              const condition: Condition = {
+                op: rule.op,
+                threshold: rule.threshold,
+                forMs: rule.forMs,
+                margin: Math.min(margin, (rule.op[0] === '>' ? rule.threshold : 100 - rule.threshold) / 2),
+              };
+              const before = states[i] as RuleState;
+              const after = nextRuleState(before, values[rule.metric as 'cpu'], t.clock.now(), condition);
+              const change = transition(before, after);
+              if (change) expected.push(`${change} t ${rule.text}`);
+              states[i] = after;
+            });
+          }
+          assert.deepEqual(t.brief(), expected);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -5,7 +5,8 @@
  * every other sink (the notices, `--on-alert`, webhooks, Alertmanager, the events file, the
  * target rows) learns of it the same way.
  *
- * Threshold rules are evaluated on records, at the time each was received. Stale rules need
+ * Threshold rules are evaluated on records, at the time each was received (`receivedAt`, on
+ * the pipeline's clock, as the target rows count it). Stale rules need
  * no record to fire, so they run on one timer chain on the pipeline's clock: the timer is set
  * for the earliest moment any stale rule could fire, and records only move that moment later,
  * so a record never touches a timer; when the timer finds nothing due it sets itself again.
@@ -20,12 +21,14 @@ import type { Sink, SinkContext } from '../pipeline/sink.js';
 import type { AlertSnapshot } from '../protocol/snapshot.js';
 import type { TimerHandle } from '../transport/clock.js';
 import { formatDuration } from './duration.js';
-import { metricUnit, metricValue } from './metric-value.js';
+import { ALERT_METRICS, metricIndex, metricUnit, readMetrics } from './metric-value.js';
+import { QuietBand } from './quiet-band.js';
 import type { AlertRule, StaleRule, ThresholdRule } from './rule.js';
 import {
   type Condition,
   DEFAULT_ALERT_MARGIN,
   effectiveMargin,
+  holds,
   nextRuleState,
   OK_STATE,
   type RuleState,
@@ -56,22 +59,42 @@ export interface AlertEngineStats extends Record<string, unknown> {
   resolved: number;
 }
 
-interface ThresholdSlot {
+/**
+ * A threshold rule ready to evaluate, shared by every target it applies to: a record reads
+ * the same few objects whatever its target, which keeps them in the CPU's cache.
+ */
+interface CompiledThreshold {
   readonly rule: ThresholdRule;
+  /** Where its metric is in the values read once per record. */
+  readonly metricIndex: number;
+  readonly op: Condition['op'];
+  readonly threshold: number;
   readonly condition: Condition;
-  state: RuleState;
 }
 
-interface StaleSlot {
+interface CompiledStale {
   readonly rule: StaleRule;
   readonly condition: Condition;
-  state: RuleState;
+}
+
+/** The rules that apply to a target, shared by every target to which the same apply. */
+interface RuleSet {
+  readonly thresholds: readonly CompiledThreshold[];
+  readonly stale: readonly CompiledStale[];
+  /** The values for which none of the threshold rules holds. */
+  readonly quiet: QuietBand;
 }
 
 interface Watched {
   readonly name: string;
-  readonly thresholds: ThresholdSlot[];
-  readonly stale: StaleSlot[];
+  readonly rules: RuleSet;
+  /** The state of each threshold rule, by index: all `OK_STATE` (one shared object) at rest. */
+  readonly states: RuleState[];
+  /** Threshold rules not at rest (pending or firing). */
+  busy: number;
+  readonly staleStates: RuleState[];
+  /** Stale rules firing. */
+  staleFiring: number;
   /** Epoch ms (pipeline clock) of the last record, or of when watching began. */
   lastDataAt: number;
   hadData: boolean;
@@ -83,10 +106,16 @@ interface Watched {
 export class AlertEngine implements Sink {
   readonly name = 'alerts';
   readonly #rules: readonly AlertRule[];
+  readonly #compiledThresholds: readonly CompiledThreshold[];
+  readonly #compiledStale: readonly CompiledStale[];
+  /** The rule lists of targets, by which rules apply: targets alike share one array. */
+  readonly #ruleSets = new Map<string, RuleSet>();
   readonly #margin: number;
   readonly #serverAlerts: boolean;
   readonly #hasStaleRules: boolean;
   readonly #watched = new Map<string, Watched>();
+  /** The metrics of the record being evaluated (reused: no allocation per record). */
+  readonly #values: (number | undefined)[] = ALERT_METRICS.map(() => undefined);
   #context: SinkContext | undefined;
   #timer: TimerHandle | undefined;
   #timerDue = Number.POSITIVE_INFINITY;
@@ -100,6 +129,25 @@ export class AlertEngine implements Sink {
       throw new InvalidOptionError('margin', options.margin, 'a number >= 0');
     this.#serverAlerts = options.serverAlerts ?? true;
     this.#hasStaleRules = this.#rules.some((rule) => rule.kind === 'stale');
+    const thresholds: CompiledThreshold[] = [];
+    const stale: CompiledStale[] = [];
+    for (const rule of this.#rules) {
+      if (rule.kind === 'threshold') {
+        const margin = effectiveMargin(rule.metric, rule.op, rule.threshold, rule.margin ?? this.#margin);
+        const condition: Condition = { op: rule.op, threshold: rule.threshold, forMs: rule.forMs, margin };
+        thresholds.push({
+          rule,
+          metricIndex: metricIndex(rule.metric),
+          op: rule.op,
+          threshold: rule.threshold,
+          condition,
+        });
+      } else {
+        stale.push({ rule, condition: { op: '>=', threshold: rule.afterMs / 1000, forMs: 0, margin: 0 } });
+      }
+    }
+    this.#compiledThresholds = thresholds;
+    this.#compiledStale = stale;
   }
 
   get rules(): readonly AlertRule[] {
@@ -122,22 +170,39 @@ export class AlertEngine implements Sink {
     const context = this.#context;
     if (context === undefined) return;
     const watched = this.#watched.get(record.target) ?? this.#watchLate(record.target, context.clock.now());
-    const at = record.frame.receivedAt;
-    const snapshot = record.snapshot;
-    for (const slot of watched.thresholds) {
-      const before = slot.state;
-      const value = metricValue(snapshot, slot.rule.metric);
-      const after = nextRuleState(before, value, at, slot.condition);
-      if (after === before) continue;
-      slot.state = after;
-      const change = transition(before, after);
-      if (change !== undefined) this.#thresholdChanged(watched, slot, change, value ?? null, at, before);
-    }
-    const now = context.clock.now();
+    const values = this.#values;
+    readMetrics(record.snapshot, values);
+    // A healthy target at rest: no rule can change, nothing to look at rule by rule.
+    if (watched.busy > 0 || !watched.rules.quiet.quiet(values))
+      this.#evaluate(watched, values, record.frame.receivedAt);
+    // The record's time of receipt, on the same clock: reading the clock again costs more
+    // than every rule together.
+    const now = record.frame.receivedAt;
     const silentFor = now - watched.lastDataAt;
-    watched.lastDataAt = now;
+    if (now > watched.lastDataAt) watched.lastDataAt = now;
     watched.hadData = true;
-    if (watched.stale.length > 0) this.#dataResumed(watched, now, silentFor);
+    if (watched.staleFiring > 0) this.#dataResumed(watched, now, silentFor);
+  }
+
+  #evaluate(watched: Watched, values: readonly (number | undefined)[], at: number): void {
+    const rules = watched.rules.thresholds;
+    const states = watched.states;
+    for (let i = 0; i < rules.length; i++) {
+      const compiled = rules[i] as CompiledThreshold;
+      const before = states[i] as RuleState;
+      const value = values[compiled.metricIndex];
+      // The common case, a rule at rest whose condition does not hold, costs one comparison.
+      if (before === OK_STATE && (value === undefined || !holds(value, compiled.op, compiled.threshold)))
+        continue;
+      const after = nextRuleState(before, value, at, compiled.condition);
+      if (after === before) continue;
+      states[i] = after;
+      if (before === OK_STATE) watched.busy++;
+      if (after === OK_STATE) watched.busy--;
+      const change = transition(before, after);
+      if (change !== undefined)
+        this.#thresholdChanged(watched, compiled, after, change, value ?? null, at, before);
+    }
   }
 
   event(event: PipelineEvent): void {
@@ -190,29 +255,14 @@ export class AlertEngine implements Sink {
   // ---- targets ---------------------------------------------------------------------------
 
   #watch(name: string, since: number): Watched {
-    const thresholds: ThresholdSlot[] = [];
-    const stale: StaleSlot[] = [];
-    for (const rule of this.#rules) {
-      if (!rule.appliesTo(name)) continue;
-      if (rule.kind === 'threshold') {
-        const margin = effectiveMargin(rule.metric, rule.op, rule.threshold, rule.margin ?? this.#margin);
-        thresholds.push({
-          rule,
-          condition: { op: rule.op, threshold: rule.threshold, forMs: rule.forMs, margin },
-          state: OK_STATE,
-        });
-      } else {
-        stale.push({
-          rule,
-          condition: { op: '>=', threshold: rule.afterMs / 1000, forMs: 0, margin: 0 },
-          state: OK_STATE,
-        });
-      }
-    }
+    const rules = this.#ruleSet(name);
     const watched: Watched = {
       name,
-      thresholds,
-      stale,
+      rules,
+      states: rules.thresholds.map(() => OK_STATE),
+      busy: 0,
+      staleStates: rules.stale.map(() => OK_STATE),
+      staleFiring: 0,
       lastDataAt: since,
       hadData: false,
       firing: new Map(),
@@ -220,6 +270,19 @@ export class AlertEngine implements Sink {
     };
     this.#watched.set(name, watched);
     return watched;
+  }
+
+  /** The rules that apply to a target, shared with every target to which the same apply. */
+  #ruleSet(name: string): RuleSet {
+    const thresholds = this.#compiledThresholds.filter((compiled) => compiled.rule.appliesTo(name));
+    const stale = this.#compiledStale.filter((compiled) => compiled.rule.appliesTo(name));
+    const key = [...thresholds, ...stale].map((compiled) => compiled.rule.text).join('\u0000');
+    let set = this.#ruleSets.get(key);
+    if (set === undefined) {
+      set = { thresholds, stale, quiet: new QuietBand(thresholds) };
+      this.#ruleSets.set(key, set);
+    }
+    return set;
   }
 
   /** A target seen after start (added, or known only by its data): its stale rules start counting. */
@@ -242,13 +305,14 @@ export class AlertEngine implements Sink {
 
   #thresholdChanged(
     watched: Watched,
-    slot: ThresholdSlot,
+    compiled: CompiledThreshold,
+    after: RuleState,
     change: 'firing' | 'resolved',
     value: number | null,
     at: number,
     before: RuleState,
   ): void {
-    const rule = slot.rule;
+    const rule = compiled.rule;
     const unit = metricUnit(rule.metric);
     if (change === 'firing') {
       const duration = rule.forMs > 0 ? ` for ${formatDuration(rule.forMs)}` : '';
@@ -259,7 +323,7 @@ export class AlertEngine implements Sink {
         value,
         rule.threshold,
         at,
-        slot.state.since ?? at,
+        after.since ?? at,
       );
       const summary = `${rule.metric} ${formatValue(value, unit)} ${rule.op} ${formatValue(rule.threshold, unit)}${duration}`;
       watched.firing.set(rule.text, { ...event, summary });
@@ -302,21 +366,24 @@ export class AlertEngine implements Sink {
   /** Data came: every firing stale rule of the target resolves, valued by the silence's length. */
   #dataResumed(watched: Watched, now: number, silentForMs: number): void {
     let resolvedAny = false;
-    for (const slot of watched.stale) {
-      if (slot.state.phase !== 'firing') continue;
-      const since = slot.state.since ?? now;
-      slot.state = OK_STATE;
-      watched.firing.delete(slot.rule.text);
+    const states = watched.staleStates;
+    for (let i = 0; i < states.length; i++) {
+      const state = states[i] as RuleState;
+      if (state.phase !== 'firing') continue;
+      const rule = (watched.rules.stale[i] as CompiledStale).rule;
+      states[i] = OK_STATE;
+      watched.staleFiring--;
+      watched.firing.delete(rule.text);
       resolvedAny = true;
       this.#publish({
         ...this.#ruleEvent(
-          slot.rule,
+          rule,
           watched.name,
           'resolved',
           round(silentForMs / 1000),
-          slot.rule.afterMs / 1000,
+          rule.afterMs / 1000,
           now,
-          since,
+          state.since ?? now,
         ),
         summary: `data again after ${formatDuration(silentForMs)}`,
       });
@@ -327,19 +394,22 @@ export class AlertEngine implements Sink {
   #evaluateStale(now: number): void {
     for (const watched of this.#watched.values()) {
       const age = (now - watched.lastDataAt) / 1000;
-      for (const slot of watched.stale) {
-        const before = slot.state;
-        const after = nextRuleState(before, age, now, slot.condition);
+      const states = watched.staleStates;
+      for (let i = 0; i < states.length; i++) {
+        const compiled = watched.rules.stale[i] as CompiledStale;
+        const before = states[i] as RuleState;
+        const after = nextRuleState(before, age, now, compiled.condition);
         if (after === before) continue;
-        slot.state = after;
+        states[i] = after;
         if (transition(before, after) !== 'firing') continue;
+        watched.staleFiring++;
         const event = {
           ...this.#ruleEvent(
-            slot.rule,
+            compiled.rule,
             watched.name,
             'firing',
             round(age),
-            slot.rule.afterMs / 1000,
+            compiled.rule.afterMs / 1000,
             now,
             now,
           ),
@@ -347,7 +417,7 @@ export class AlertEngine implements Sink {
             ? `no data for ${formatDuration(now - watched.lastDataAt)}`
             : `no data for ${formatDuration(now - watched.lastDataAt)} (never reached)`,
         };
-        watched.firing.set(slot.rule.text, event);
+        watched.firing.set(compiled.rule.text, event);
         this.#publish(event);
       }
     }
@@ -359,8 +429,9 @@ export class AlertEngine implements Sink {
     if (context === undefined || !this.#hasStaleRules) return;
     let due = Number.POSITIVE_INFINITY;
     for (const watched of this.#watched.values()) {
-      for (const slot of watched.stale) {
-        if (slot.state.phase !== 'firing') due = Math.min(due, watched.lastDataAt + slot.rule.afterMs);
+      for (let i = 0; i < watched.staleStates.length; i++) {
+        if (watched.staleStates[i]?.phase !== 'firing')
+          due = Math.min(due, watched.lastDataAt + (watched.rules.stale[i] as CompiledStale).rule.afterMs);
       }
     }
     if (this.#timer !== undefined && this.#timerDue <= due) return;

@@ -50,3 +50,23 @@ export function metricValue(snapshot: MonitoringSnapshot, metric: AlertMetric): 
       return snapshot.cpu.temperatureCelsius;
   }
 }
+
+/** The position of `metric` in {@link ALERT_METRICS}, and in what {@link readMetrics} fills. */
+export function metricIndex(metric: AlertMetric): number {
+  return ALERT_METRICS.indexOf(metric);
+}
+
+/**
+ * Every metric of `snapshot` at once, into `into` in the order of {@link ALERT_METRICS}: the
+ * alert sink reads each value once per record, however many rules test it.
+ */
+export function readMetrics(snapshot: MonitoringSnapshot, into: (number | undefined)[]): void {
+  const gpu = snapshot.gpu;
+  into[0] = snapshot.cpu.usagePercent;
+  into[1] = snapshot.memory.usagePercent;
+  into[2] = snapshot.disk.usagePercent;
+  into[3] = gpu?.usagePercent;
+  into[4] = gpu?.memoryPercent;
+  into[5] = gpu?.temperatureCelsius;
+  into[6] = snapshot.cpu.temperatureCelsius;
+}
