@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: the whole suite (throughput, latency, memory, fan-in, start-up), each
+ * `npm run bench`: the whole suite (throughput, latency, memory, fan-in, start-up, alerts), each
  * figure beside a baseline measured in the same run, printed as a table and written to
  * bench/results/latest.json. See bench/README.md.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup]
+ * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,alerts]
  *        BENCH_QUICK=1 is the same as --quick (about a minute instead of about five).
  * dist/ must be built first (`npm run bench` does it).
  */
