@@ -2,8 +2,8 @@
  * Benchmark of the alert rules (issue #13): twenty rules on a fleet must cost at most 5 % more
  * CPU than no rules, measured in the same run.
  *
- * A fleet of real WebSocket clients (one per target, as MonitoringFleet runs them) feeds one
- * Pipeline in a client process; the flood server sends each target the real server's message
+ * A MonitoringFleet of 100 targets (one WebSocket client each, one Pipeline) runs in a client
+ * process; the flood server sends each target the real server's message
  * every few milliseconds. The pipeline's sinks are a counter and the alert sink with twenty
  * rules (thresholds with and without `for`, target patterns, two stale rules), behind a switch.
  * The process measures its own CPU time per message over short windows with the rules off and
@@ -17,9 +17,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AlertEngine as AlertEngineClass } from '../src/alerts/alert-engine.js';
 import type * as RuleModule from '../src/alerts/rule.js';
-import type { Pipeline as PipelineClass } from '../src/pipeline/pipeline.js';
+import type { MonitoringFleet as MonitoringFleetClass } from '../src/fleet/monitoring-fleet.js';
 import type { Sink } from '../src/pipeline/sink.js';
-import type { WebSocketClient as WebSocketClientClass } from '../src/transport/websocket-client.js';
 import { type BenchServer, childEnv, exited, openDevNull, ROOT } from './harness.js';
 import { summarize } from './results.js';
 import type { Row, Settings } from './suites.js';
@@ -147,10 +146,9 @@ async function runAlertsChild(spec: AlertsCase): Promise<AlertsResult> {
 
 async function measure(spec: AlertsCase): Promise<AlertsResult> {
   const dist = (path: string) => import(new URL(`../dist/${path}`, import.meta.url).href);
-  const { Pipeline } = (await dist('pipeline/pipeline.js')) as { Pipeline: typeof PipelineClass };
   const { AlertEngine } = (await dist('alerts/alert-engine.js')) as { AlertEngine: typeof AlertEngineClass };
   const { parseRule } = (await dist('alerts/rule.js')) as typeof RuleModule;
-  const { WebSocketClient } = (await dist('index.js')) as { WebSocketClient: typeof WebSocketClientClass };
+  const { MonitoringFleet } = (await dist('index.js')) as { MonitoringFleet: typeof MonitoringFleetClass };
 
   const engine = new AlertEngine({
     rules: TWENTY_RULES.map((entry) =>
@@ -176,17 +174,12 @@ async function measure(spec: AlertsCase): Promise<AlertsResult> {
       received++;
     },
   };
-  const pipeline = new Pipeline({ sinks: [switched, counter] });
-  await pipeline.start();
-  const clients: WebSocketClientClass[] = [];
-  for (let i = 0; i < spec.targets; i++) {
-    const name = `fleet-${i}`;
-    const client = new WebSocketClient(spec.uri, { reconnect: false });
-    pipeline.emit({ type: 'target_added', target: name, at: Date.now(), uri: spec.uri, labels: {} });
-    client.on('frame', (frame) => pipeline.receive(name, frame));
-    clients.push(client);
-  }
-  await Promise.all(clients.map((client) => client.start()));
+  const fleet = new MonitoringFleet({
+    targets: Array.from({ length: spec.targets }, (_, i) => ({ name: `fleet-${i}`, uri: spec.uri })),
+    sinks: [switched, counter],
+    reconnect: false,
+  });
+  await fleet.start();
 
   await sleep(spec.warmupMs);
   const side = { off: { cpuUs: 0, messages: 0 }, on: { cpuUs: 0, messages: 0 } };
@@ -220,8 +213,7 @@ async function measure(spec: AlertsCase): Promise<AlertsResult> {
   }
   const wallMs = performance.now() - wallStart;
   const all = process.cpuUsage(cpuStart);
-  await Promise.all(clients.map((client) => client.stop()));
-  await pipeline.close();
+  await fleet.stop();
   return {
     blockRatios,
     offUsPerMessage: side.off.cpuUs / Math.max(1, side.off.messages),

@@ -1,16 +1,16 @@
 /**
  * `--alertmanager`: what is posted (against a recording HTTP server, on a fake clock), then
  * the whole chain against a real Alertmanager: a real monitoring server whose CPU crosses a
- * threshold, a real client, the alert sink, and Alertmanager's own API to check the result.
+ * threshold, a real fleet, the alert sink, and Alertmanager's own API to check the result.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { AlertEngine } from '../src/alerts/alert-engine.js';
 import { AlertmanagerSink, type PostableAlert } from '../src/alerts/alertmanager.js';
 import { parseRule } from '../src/alerts/rule.js';
+import { MonitoringFleet } from '../src/fleet/monitoring-fleet.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { parseFrame } from '../src/protocol/frame.js';
-import type { WebSocketClient } from '../src/transport/websocket-client.js';
 import { alertEvent } from './helpers/alert-events.js';
 import { Alertmanager, type GettableAlert } from './helpers/alertmanager.js';
 import { FakeClock } from './helpers/fake-clock.js';
@@ -18,7 +18,6 @@ import { RecordingHttpServer } from './helpers/http-server.js';
 import { metricsFrame } from './helpers/metrics-frame.js';
 import { recordingLogger } from './helpers/recording-logger.js';
 import { TestServer, until } from './helpers/test-server.js';
-import { watchTarget } from './helpers/watch-target.js';
 
 describe('AlertmanagerSink: what it posts', () => {
   it('posts firing alerts with labels and times, re-sends them every interval, and resolves with endsAt', async () => {
@@ -125,9 +124,16 @@ describe('AlertmanagerSink against a real Alertmanager', () => {
       parseRule('stale 300ms', { targets: 'ghost' }),
     ];
     const sink = new AlertmanagerSink({ url: am.url, resendIntervalMs: 200, rules });
-    const pipeline = new Pipeline({ sinks: [new AlertEngine({ rules }), sink], logger });
-    await pipeline.start();
-    let client: WebSocketClient | undefined;
+    const fleet = new MonitoringFleet({
+      targets: [
+        { name: 'web-1', uri: server.url, labels: { env: 'test' } },
+        // Never reached: nothing listens on port 1.
+        { name: 'ghost', uri: 'ws://127.0.0.1:1' },
+      ],
+      sinks: [new AlertEngine({ rules }), sink],
+      pingInterval: 0,
+      logger,
+    });
     const ours = async (alertname: string): Promise<GettableAlert | undefined> =>
       (await am.alerts()).find((alert) => alert.labels.alertname === alertname);
     const eventually = async (check: () => Promise<boolean>, what: string) => {
@@ -144,14 +150,8 @@ describe('AlertmanagerSink against a real Alertmanager', () => {
       );
     };
     try {
-      client = await watchTarget(pipeline, 'web-1', server.url, { env: 'test' });
-      pipeline.emit({
-        type: 'target_added',
-        target: 'ghost',
-        at: Date.now(),
-        uri: 'ws://127.0.0.1:1',
-        labels: {},
-      });
+      await fleet.start();
+      await fleet.whenConnected('web-1');
       await server.broadcast(metricsFrame({ cpu: 42, hostname: 'web-1.example' }));
       await server.broadcast(metricsFrame({ cpu: 97, hostname: 'web-1.example' }));
 
@@ -182,14 +182,11 @@ describe('AlertmanagerSink against a real Alertmanager', () => {
       assert.ok((await ours('stale 300ms')) !== undefined, 'the other alert is still active');
 
       // Stopping resolves what still fires.
-      await client.stop();
-      client = undefined;
-      await pipeline.close();
+      await fleet.stop();
       assert.deepEqual(await am.alerts(), []);
       assert.equal(sink.stats().failed, 0, logger.lines.join('\n'));
     } finally {
-      await client?.stop();
-      await pipeline.close();
+      await fleet.stop();
     }
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Alerts end to end, with real parts only: a real monitoring server whose CPU crosses a
- * threshold, a real client, the alert sink, and every delivery: a stderr notice, a real
+ * threshold, a real fleet, the alert sink, and every delivery: a stderr notice, a real
  * command that writes a file, and a real webhook server that fails twice before accepting.
  */
 import assert from 'node:assert/strict';
@@ -14,12 +14,11 @@ import { AlertEngine } from '../src/alerts/alert-engine.js';
 import { AlertNoticeSink } from '../src/alerts/alert-notices.js';
 import { parseRule } from '../src/alerts/rule.js';
 import { WebhookSink } from '../src/alerts/webhook.js';
-import { Pipeline } from '../src/pipeline/pipeline.js';
+import { MonitoringFleet } from '../src/fleet/monitoring-fleet.js';
 import { RecordingHttpServer } from './helpers/http-server.js';
 import { metricsFrame } from './helpers/metrics-frame.js';
 import { recordingLogger } from './helpers/recording-logger.js';
 import { TestServer, until } from './helpers/test-server.js';
-import { watchTarget } from './helpers/watch-target.js';
 
 describe('alerts end to end', () => {
   it('a CPU crossing its threshold is noticed, run through a command and posted to a webhook, then resolved', async () => {
@@ -41,12 +40,14 @@ describe('alerts end to end', () => {
     const commandSink = new AlertCommandSink({
       command: ['/bin/sh', '-c', 'echo "$ALERT_STATE $ALERT_TARGET $ALERT_HOST $ALERT_VALUE" >> "$0"', out],
     });
-    const pipeline = new Pipeline({
+    const fleet = new MonitoringFleet({
+      targets: [{ name: 'web-1', uri: monitoring.url }],
       sinks: [new AlertEngine({ rules }), new AlertNoticeSink({ stream: stderr }), commandSink, webhookSink],
+      pingInterval: 0,
       logger,
     });
-    await pipeline.start();
-    const client = await watchTarget(pipeline, 'web-1', monitoring.url);
+    await fleet.start();
+    await fleet.whenConnected('web-1');
     try {
       await monitoring.broadcast(metricsFrame({ cpu: 40, hostname: 'web-1.example' }));
       await monitoring.broadcast(metricsFrame({ cpu: 95.5, hostname: 'web-1.example' }));
@@ -58,8 +59,7 @@ describe('alerts end to end', () => {
       await monitoring.broadcast(metricsFrame({ cpu: 30, hostname: 'web-1.example' }));
       await until(() => notices.includes('resolved'), 5000, 'the resolved notice');
       await until(() => webhook.requests.length === 4, 5000, 'the webhook deliveries');
-      await client.stop();
-      await pipeline.close();
+      await fleet.stop();
 
       assert.equal(
         notices,
@@ -84,8 +84,7 @@ describe('alerts end to end', () => {
       assert.deepEqual(webhookSink.stats(), { delivered: 2, failed: 0, retries: 2, dropped: 0, queued: 0 });
       assert.equal(commandSink.stats().succeeded, 2);
     } finally {
-      await client.stop();
-      await pipeline.close();
+      await fleet.stop();
       await monitoring.close();
       await webhook.close();
       rmSync(dir, { recursive: true, force: true });

@@ -161,7 +161,8 @@ export const alertsFeature: CliFeature<AlertSettings> = {
     };
     const sinks: Sink[] = [
       new AlertEngine({ rules: settings.rules, margin: settings.margin }),
-      new AlertNoticeSink({ stream: context.stderr }),
+      // The display already shows the servers' own alerts (or the record does, in detailed).
+      new AlertNoticeSink({ stream: context.stderr, serverAlerts: false }),
     ];
     if (settings.onAlert !== undefined) {
       // The command inherits the environment, but not the servers' token: it has no use for it.
