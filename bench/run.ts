@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: the whole suite (throughput, latency, memory, fan-in, start-up, server), each
+ * `npm run bench`: the whole suite (throughput, latency, memory, fan-in, start-up, server, alerts), each
  * figure beside a baseline measured in the same run, printed as a table and written to
  * bench/results/latest.json. See bench/README.md.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server,savedata]
+ * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server,savedata,alerts]
  *        BENCH_QUICK=1 is the same as --quick (about a minute instead of about five).
  * dist/ must be built first (`npm run bench` does it).
  */
@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { alertsSuite } from './alerts.js';
 import { BenchServer, CLI } from './harness.js';
 import { renderTable } from './report.js';
 import { serverSecuritySuite } from './server-security.js';
@@ -28,7 +29,16 @@ import {
   throughputSuite,
 } from './suites.js';
 
-const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup', 'server', 'savedata'] as const;
+const SUITES = [
+  'throughput',
+  'latency',
+  'memory',
+  'fanin',
+  'startup',
+  'server',
+  'savedata',
+  'alerts',
+] as const;
 type SuiteName = (typeof SUITES)[number];
 
 /** Machine and run description, printed above the table and saved with it. */
@@ -102,6 +112,7 @@ async function main(): Promise<void> {
       startup: () => startupSuite(server, settings, progress),
       server: () => serverSecuritySuite(settings, progress),
       savedata: () => saveDataSuite(server, settings, progress),
+      alerts: () => alertsSuite(server, settings, progress),
     };
     for (const name of SUITES) {
       if (only.includes(name)) rows.push(...(await suites[name]()));

@@ -4,6 +4,24 @@
  * loads it.
  */
 
+// Alerts (issue #13): rules, the alert sink, and its deliveries
+export type { AlertCommandOptions } from './alerts/alert-command.js';
+export { AlertCommandSink } from './alerts/alert-command.js';
+export type { AlertEngineOptions } from './alerts/alert-engine.js';
+export { AlertEngine } from './alerts/alert-engine.js';
+export type { AlertJson } from './alerts/alert-json.js';
+export type { AlertNoticeOptions } from './alerts/alert-notices.js';
+export { AlertNoticeSink } from './alerts/alert-notices.js';
+export type { AlertmanagerOptions } from './alerts/alertmanager.js';
+export { AlertmanagerSink } from './alerts/alertmanager.js';
+export type { AlertMetric } from './alerts/metric-value.js';
+export { ALERT_METRICS } from './alerts/metric-value.js';
+export type { AlertRule, ComparisonOperator, RuleExtras, StaleRule, ThresholdRule } from './alerts/rule.js';
+export { AlertRuleError, alertsSectionSchema, parseRule, rulesFromSection } from './alerts/rule.js';
+export type { Condition, RulePhase, RuleState } from './alerts/rule-state.js';
+export { DEFAULT_ALERT_MARGIN, nextRuleState, OK_STATE, transition } from './alerts/rule-state.js';
+export type { WebhookOptions } from './alerts/webhook.js';
+export { WebhookSink } from './alerts/webhook.js';
 export type { CliIo } from './cli/run.js';
 // Command line
 export { run } from './cli/run.js';
