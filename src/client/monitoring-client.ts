@@ -105,6 +105,8 @@ export class MonitoringClient {
   readonly #loggingHandler: LoggingHandler | null;
   readonly #handlers: MessageHandler[];
   readonly #output: LineWriter | null;
+  /** The formatter's header is still to be written, before the next record. */
+  #headerPending = true;
   readonly #notices: LineWriter | null;
   readonly #source: string;
   #formatter: BaseFormatter;
@@ -282,6 +284,7 @@ export class MonitoringClient {
    * @throws InvalidOptionError for an unknown format, naming the valid ones.
    */
   setFormatter(format: FormatType | BaseFormatter, color?: boolean): void {
+    this.#headerPending = true;
     if (format instanceof BaseFormatter) {
       this.#formatter = format;
       return;
@@ -354,6 +357,12 @@ export class MonitoringClient {
       const { frame } = record;
       // The text as received, when it is the message's own JSON (not repaired from NaN).
       const raw = frame.repairedJson === undefined ? frame.raw : undefined;
+      if (this.#headerPending) {
+        // The format's header (csv column names) goes once, before its first record.
+        this.#headerPending = false;
+        const header = this.#formatter.header();
+        if (header !== undefined) this.#output.writeLine(header);
+      }
       this.#output.writeLine(this.#formatter.formatMonitoringData(record.snapshot, record.message, raw));
     }
     const { alerts } = record.snapshot;
