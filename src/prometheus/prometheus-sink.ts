@@ -6,10 +6,11 @@
  *   scrape ─▶ context.targets() once ─▶ one view per target (labels, up) ─▶ each metric's
  *   collect() reads the views ─▶ prom-client renders the registry of the asked format
  *
- * Staleness is judged on the client's clock: a target is up when it is connected and its
- * last valid message was received less than `staleAfter` seconds ago (or the pipeline says
- * it is stale); otherwise `monitoring_target_up` is 0 and its values are not served. A
- * removed target is gone from the rows, so its series are gone from the next scrape.
+ * Staleness is judged on the client's clock, from when the data was received (never from
+ * the server's timestamp): a target is up when it is connected, the pipeline does not call
+ * it stale, and its last valid message is no older than `staleAfter` (when given);
+ * otherwise `monitoring_target_up` is 0 and its values are not served. A removed target is
+ * gone from the rows, so its series are gone from the next scrape.
  *
  * prom-client renames counters in place when it renders OpenMetrics, so each format has its
  * own registry with its own metric objects; both read the same views. The process metrics of
@@ -30,7 +31,6 @@ import { type Logger, silentLogger } from '../logger.js';
 import type { PipelineEvent } from '../pipeline/events.js';
 import type { Sink, SinkContext } from '../pipeline/sink.js';
 import type { TargetRow } from '../pipeline/target-row.js';
-import { DEFAULT_STALE_AFTER } from '../pipeline/target-table.js';
 import { METRICS, type MetricSpec, type TargetView } from './catalog.js';
 import { MetricsEndpoint } from './endpoint.js';
 import { type ExpositionFormat, negotiateFormat } from './exposition-format.js';
@@ -44,7 +44,11 @@ export interface PrometheusSinkOptions {
   host?: string;
   /** Scrapers must send `Authorization: Bearer <token>`. */
   token?: string;
-  /** Seconds without a valid message after which a target is down to Prometheus. @default 15 */
+  /**
+   * Seconds without a valid message after which a target is down to Prometheus. The
+   * pipeline's own limit (`staleAfter` of the pipeline, 15 s by default) always applies;
+   * this one can only be shorter. @default the pipeline's
+   */
   staleAfter?: number;
   /** Serve the process metrics of the client itself (`process_*`, `nodejs_*`). @default true */
   processMetrics?: boolean;
@@ -116,11 +120,11 @@ export class PrometheusSink implements Sink {
   #lastSeries = 0;
 
   constructor(options: PrometheusSinkOptions = {}) {
-    const staleAfter = options.staleAfter ?? DEFAULT_STALE_AFTER;
-    if (!Number.isFinite(staleAfter) || staleAfter <= 0) {
+    const staleAfter = options.staleAfter;
+    if (staleAfter !== undefined && (!Number.isFinite(staleAfter) || staleAfter <= 0)) {
       throw new InvalidOptionError('staleAfter', staleAfter, 'a number of seconds > 0');
     }
-    this.#staleAfter = staleAfter;
+    this.#staleAfter = staleAfter ?? Number.POSITIVE_INFINITY;
     this.#logger = options.logger ?? silentLogger;
     if (options.port !== undefined) {
       // The logger is the pipeline's once started: read it at each use.

@@ -4,5 +4,6 @@
  * in this list.
  */
 import type { CliFeature } from '../feature.js';
+import { prometheusFeature } from './prometheus.js';
 
-export const FEATURES: readonly CliFeature<unknown>[] = [];
+export const FEATURES: readonly CliFeature<unknown>[] = [prometheusFeature as CliFeature<unknown>];
