@@ -347,6 +347,28 @@ describe('PrometheusSink', () => {
     assert.equal((await sink.render('text/plain;version=0.0.4')).contentType.startsWith('text/plain'), true);
   });
 
+  it('answers scrapes that run at the same time, in both formats, each in full', async () => {
+    const { add, send, sink } = await exporter();
+    for (const name of ['a', 'b', 'c']) {
+      add(name);
+      send(name, fixture('real-server', 'monitoring_data'));
+    }
+    const bodies = await Promise.all([
+      sink.render(),
+      sink.render(OPENMETRICS_ACCEPT),
+      sink.render(),
+      sink.render(OPENMETRICS_ACCEPT),
+    ]);
+    for (const { body } of bodies) {
+      const metrics = parseExposition(body);
+      assert.deepEqual(
+        metrics.find('monitoring_target_up').map((s) => s.labels.target),
+        ['a', 'b', 'c'],
+      );
+      assert.equal(metrics.find('monitoring_cpu_core_usage_ratio').length, 6);
+    }
+  });
+
   it("includes the client's own process metrics", async () => {
     const { scrape } = await exporter({ processMetrics: true });
     const metrics = await scrape();
