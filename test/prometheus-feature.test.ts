@@ -12,7 +12,6 @@ import { prometheusFeature } from '../src/cli/features/prometheus.js';
 import { UsageError } from '../src/cli/options.js';
 import { silentLogger } from '../src/logger.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
-import { ListenError } from '../src/prometheus/endpoint.js';
 import { PrometheusSink } from '../src/prometheus/prometheus-sink.js';
 
 /** The feature's settings for `argv`, as the command line would resolve them. */
@@ -125,7 +124,9 @@ describe('--prometheus', () => {
       const { port } = taken.address() as AddressInfo;
       await assert.rejects(
         Promise.resolve(prometheusFeature.sinks(resolve(['--prometheus', String(port)])!, context())),
-        (error: unknown) => error instanceof ListenError && /the port is in use/.test(error.message),
+        (error: unknown) =>
+          error instanceof UsageError &&
+          error.message === `invalid --prometheus: "127.0.0.1:${port}" (the port is in use (EADDRINUSE))`,
       );
     } finally {
       await new Promise((done) => taken.close(done));

@@ -30,6 +30,12 @@ export interface MetricsEndpointOptions {
 export class ListenError extends MonitoringError {
   override name = 'ListenError';
   declare readonly code: 'LISTEN_FAILED';
+  /** Why, in a few words: `the port is in use (EADDRINUSE)`. */
+  readonly reason: string;
+  constructor(host: string, port: number, reason: string, cause: unknown) {
+    super('LISTEN_FAILED', `cannot serve ${METRICS_PATH} on ${host}:${port}: ${reason}`, { cause });
+    this.reason = reason;
+  }
 }
 
 function digest(text: string): Buffer {
@@ -103,15 +109,7 @@ export class MetricsEndpoint {
     const { host, port } = this.#options;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
-        reject(
-          new ListenError(
-            'LISTEN_FAILED',
-            `cannot serve ${METRICS_PATH} on ${host}:${port}: ${reason(error)}`,
-            {
-              cause: error,
-            },
-          ),
-        );
+        reject(new ListenError(host, port, reason(error), error));
       };
       server.once('error', onError);
       server.listen(port, host, () => {

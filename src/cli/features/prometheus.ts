@@ -76,15 +76,25 @@ export const prometheusFeature: CliFeature<PrometheusSettings> = {
   },
 
   async sinks(settings, context) {
-    const { PrometheusSink } = await import('../../prometheus/prometheus-sink.js');
+    const [{ PrometheusSink }, { ListenError }] = await Promise.all([
+      import('../../prometheus/prometheus-sink.js'),
+      import('../../prometheus/endpoint.js'),
+    ]);
     const sink = new PrometheusSink({
       host: settings.host,
       port: settings.port,
       ...(settings.token === undefined ? {} : { token: settings.token }),
       logger: context.logger,
     });
-    // Bound now, so that a port in use ends the run before it connects anywhere.
-    await sink.listen();
+    // Bound now, so that a port in use ends the run before it connects anywhere: like a
+    // folder that cannot be written, a usage error (exit 2) naming the flag and the value.
+    try {
+      await sink.listen();
+    } catch (error) {
+      if (!(error instanceof ListenError)) throw error;
+      const address = `${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
+      throw new UsageError(`invalid --prometheus: "${address}" (${error.reason})`);
+    }
     context.stderr.write(`» Prometheus metrics at ${sink.url}\n`);
     return [sink];
   },
