@@ -1,21 +1,23 @@
 /**
  * End to end with a real Prometheus (Debian package `prometheus`): two test servers send
- * chosen values, real WebSocket clients feed one pipeline whose exporter Prometheus scrapes
- * (with a bearer token), and what Prometheus stored is read back through its HTTP API.
+ * chosen values, the command (`node dist/cli/bin.js`, so `npm run build` first) watches both
+ * from a targets file with labels and serves `/metrics` with a bearer token, Prometheus
+ * scrapes it, and what Prometheus stored is read back through its HTTP API.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Pipeline } from '../src/pipeline/pipeline.js';
-import { PrometheusSink } from '../src/prometheus/prometheus-sink.js';
-import type { WebSocketClient } from '../src/transport/websocket-client.js';
-import { connectTargets } from './helpers/client-pipeline.js';
 import { fixture } from './helpers/fixtures.js';
+import { killAll, runCli } from './helpers/processes.js';
 import { PrometheusServer, type VectorSample } from './helpers/prometheus-server.js';
 import { TestServer, until } from './helpers/test-server.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  killAll();
 });
 
 /** A real-server message with the given values. */
@@ -82,25 +84,47 @@ describe('Prometheus scraping the exporter', () => {
       () => beta.close(),
     );
 
+    const dir = await mkdtemp(join(tmpdir(), 'mwc-prometheus-e2e-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const token = 'e2e-token-0123456789';
-    const sink = new PrometheusSink({ port: 0, token, staleAfter: 120 });
-    const pipeline = new Pipeline({ sinks: [sink], staleAfter: 120 });
-    await pipeline.start();
-    cleanups.push(() => pipeline.close());
-    const clients: WebSocketClient[] = await connectTargets(
-      pipeline,
+    await writeFile(join(dir, 'token'), `${token}\n`);
+    await writeFile(
+      join(dir, 'targets.yml'),
       [
-        { name: 'alpha', uri: alpha.url, labels: { site: 'paris', 'rack-no': '7' } },
-        { name: 'beta', uri: beta.url, labels: { site: 'lyon' } },
-      ],
-      { pingInterval: 0, reconnectInterval: 0.2 },
+        'targets:',
+        `  - { name: alpha, uri: "${alpha.url}", labels: { site: paris, rack_no: "7" } }`,
+        `  - { name: beta, uri: "${beta.url}", labels: { site: lyon } }`,
+        '',
+      ].join('\n'),
     );
-    cleanups.push(() => Promise.all(clients.map((client) => client.stop())));
-    await until(() => pipeline.targets().every((row) => row.snapshot !== null), 5000, 'both first messages');
-
-    const prometheus = await PrometheusServer.start([
-      { address: `127.0.0.1:${sink.address!.port}`, bearerToken: token },
+    const cli = runCli([
+      '--targets',
+      join(dir, 'targets.yml'),
+      '--prometheus',
+      '0',
+      '--prometheus-token-file',
+      join(dir, 'token'),
+      '--ping-interval',
+      '0',
+      '--reconnect-interval',
+      '0.2',
+      '-f',
+      'csv',
     ]);
+    cleanups.push(async () => {
+      cli.child.kill('SIGTERM');
+      await cli.exit;
+    });
+    await until(
+      () => /Prometheus metrics at http:\/\/127\.0\.0\.1:\d+\/metrics/.test(cli.stderr()),
+      10_000,
+      'the endpoint',
+    );
+    const port = /127\.0\.0\.1:(\d+)\/metrics/.exec(cli.stderr())![1]!;
+    await until(() => cli.stdoutLines() >= 3, 10_000, 'the header and both first records');
+    assert.match(cli.stdout(), /^target,received_at,timestamp,host,/, 'csv on stdout, target first');
+
+    const prometheus = await PrometheusServer.start([{ address: `127.0.0.1:${port}`, bearerToken: token }]);
     cleanups.push(() => prometheus.stop());
 
     const up = await prometheus.until('both targets up in Prometheus', async () => {

@@ -10,9 +10,13 @@ import { Command } from 'commander';
 import type { FeatureContext } from '../src/cli/feature.js';
 import { prometheusFeature } from '../src/cli/features/prometheus.js';
 import { UsageError } from '../src/cli/options.js';
+import { run } from '../src/cli/run.js';
 import { silentLogger } from '../src/logger.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { PrometheusSink } from '../src/prometheus/prometheus-sink.js';
+import { parseExposition } from './helpers/exposition.js';
+import { fixtureFrame } from './helpers/fixtures.js';
+import { TestServer, until } from './helpers/test-server.js';
 
 /** The feature's settings for `argv`, as the command line would resolve them. */
 function resolve(argv: string[]) {
@@ -128,6 +132,88 @@ describe('--prometheus', () => {
           error instanceof UsageError &&
           error.message === `invalid --prometheus: "127.0.0.1:${port}" (the port is in use (EADDRINUSE))`,
       );
+    } finally {
+      await new Promise((done) => taken.close(done));
+    }
+  });
+
+  it('through the command: serves the targets of the run while it prints csv, and stops with it', async () => {
+    const servers = await Promise.all([
+      TestServer.start({ greeting: [fixtureFrame('real-server', 'monitoring_data')] }),
+      TestServer.start({ greeting: [fixtureFrame('documented', 'monitoring_data')] }),
+    ]);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (chunk) => {
+      out += String(chunk);
+    });
+    stderr.on('data', (chunk) => {
+      err += String(chunk);
+    });
+    const controller = new AbortController();
+    const argv = [
+      '-u',
+      `a=${servers[0]!.url}`,
+      '-u',
+      `b=${servers[1]!.url}`,
+      '--prometheus',
+      '0',
+      '-f',
+      'csv',
+    ];
+    const exit = run([...argv, '--ping-interval', '0'], {
+      stdout,
+      stderr,
+      env: {},
+      signal: controller.signal,
+    });
+    try {
+      await until(() => out.split('\n').length >= 4, 5000, 'the header and two records');
+      const url = /Prometheus metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(err)?.[1];
+      assert.ok(url, err);
+      const metrics = parseExposition(await (await fetch(url)).text());
+      assert.equal(metrics.value('monitoring_target_up', { target: 'a', host: 'vm' }), 1);
+      assert.equal(metrics.value('monitoring_cpu_usage_ratio', { target: 'b' }), 0.452);
+      assert.ok(out.startsWith('target,received_at,'), out);
+      controller.abort();
+      assert.equal(await exit, 0);
+      await assert.rejects(fetch(url), /fetch failed/, 'the endpoint closes with the run');
+    } finally {
+      controller.abort();
+      await exit.catch(() => {});
+      for (const server of servers) await server.close();
+    }
+  });
+
+  it('through the command: a usage error (exit 2) for a bad address, a wide one without a token, a port in use', async () => {
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      for (const [value, message] of [
+        ['nope', 'invalid --prometheus: "nope" (expected [HOST:]PORT'],
+        [
+          '0.0.0.0:9464',
+          'invalid --prometheus: "0.0.0.0:9464" (listening beyond this machine needs --prometheus-token-file)',
+        ],
+        [String(port), `invalid --prometheus: "127.0.0.1:${port}" (the port is in use (EADDRINUSE))`],
+      ] as const) {
+        const stderr = new PassThrough();
+        let err = '';
+        stderr.on('data', (chunk) => {
+          err += String(chunk);
+        });
+        const code = await run(['-u', 'ws://127.0.0.1:9', '--prometheus', value], {
+          stdout: new PassThrough(),
+          stderr,
+          env: {},
+        });
+        assert.equal(code, 2, err);
+        assert.ok(err.startsWith(`monitoring-websocket-client: error: ${message}`), err);
+        assert.equal(err.trimEnd().split('\n').length, 1, 'one line');
+      }
     } finally {
       await new Promise((done) => taken.close(done));
     }
