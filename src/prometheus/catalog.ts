@@ -23,7 +23,7 @@ export interface TargetView {
 }
 
 /** Adds one series of the metric for the target being read. */
-export type Emit = (value: number, extraLabels?: Record<string, string>) => void;
+export type Emit = (value: number, extraLabels?: Readonly<Record<string, string>>) => void;
 
 export interface MetricSpec {
   readonly name: string;
@@ -41,6 +41,18 @@ export interface MetricSpec {
  */
 export function ratio(percent: number | undefined): number | undefined {
   return percent === undefined ? undefined : Number((percent / 100).toPrecision(15));
+}
+
+/** `{ core: '3' }`, one frozen object per core index, shared by every target and scrape. */
+const CORE_LABELS: Readonly<Record<string, string>>[] = [];
+
+function coreLabels(core: number): Readonly<Record<string, string>> {
+  let labels = CORE_LABELS[core];
+  if (labels === undefined) {
+    labels = Object.freeze({ core: String(core) });
+    CORE_LABELS[core] = labels;
+  }
+  return labels;
 }
 
 /** A value of the server's, served while the target is up. */
@@ -77,7 +89,7 @@ export const METRICS: readonly MetricSpec[] = [
       if (!view.up || cores === undefined) return;
       for (let core = 0; core < cores.length; core++) {
         const value = cores[core];
-        if (value !== undefined && Number.isFinite(value)) emit(ratio(value)!, { core: String(core) });
+        if (value !== undefined && Number.isFinite(value)) emit(ratio(value)!, coreLabels(core));
       }
     },
   },
