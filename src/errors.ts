@@ -62,7 +62,12 @@ export class GaveUpError extends MonitoringError {
   readonly lastErrorCode: ConnectionErrorCode | undefined;
   constructor(attempts: number, cause: ConnectionError | undefined) {
     const reason = cause ? cause.message : 'no connection could be made';
-    super('GAVE_UP', `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`, { cause });
+    // 0 attempts: a working connection dropped and reconnection is off; "after 0 attempts" says nothing.
+    const what =
+      attempts === 0
+        ? 'connection lost and reconnection is off'
+        : `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+    super('GAVE_UP', `${what}: ${reason}`, { cause });
     this.attempts = attempts;
     this.lastErrorCode = cause?.code;
   }

@@ -376,11 +376,6 @@ export class WebSocketClient {
     return this;
   }
 
-  /** Calls the handlers of `event` (then the `'*'` handlers) with `data`. Never throws. */
-  emit(event: string, data: unknown): void {
-    this.#emitter.emit(event, data);
-  }
-
   /**
    * Connects. Resolves once connected; retries per the reconnection options meanwhile.
    * @throws GaveUpError (rejection) when it gives up; `cause` is the last ConnectionError.
