@@ -68,18 +68,11 @@ export { CompactFormatter } from './formatters/compact-formatter.js';
 export { createFormatter, isFormatType } from './formatters/create-formatter.js';
 // Exports for other tools (issue #15): CSV and InfluxDB line protocol. The Prometheus
 // exporter is its own entry point, `monitoring-websocket-client/prometheus`.
-export { CsvFormatter, csvCell } from './formatters/csv-formatter.js';
+export { CsvFormatter } from './formatters/csv-formatter.js';
 export { DetailedFormatter } from './formatters/detailed-formatter.js';
-export {
-  escapeInfluxTag,
-  INFLUX_MEASUREMENT,
-  InfluxFormatter,
-  quoteInfluxString,
-} from './formatters/influx-formatter.js';
+export { InfluxFormatter } from './formatters/influx-formatter.js';
 export type { JsonFormatterOptions } from './formatters/json-formatter.js';
 export { escapeJsonForTerminal, JsonFormatter, JsonLinesFormatter } from './formatters/json-formatter.js';
-export type { NumericField } from './formatters/record-fields.js';
-export { fieldText, NUMERIC_FIELDS } from './formatters/record-fields.js';
 export { SimpleFormatter } from './formatters/simple-formatter.js';
 // Handlers (the documented names)
 export type { IncomingMessage, MessageHandler } from './handlers/handler.js';
