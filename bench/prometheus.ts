@@ -1,5 +1,5 @@
 /**
- * 6. The Prometheus exporter (issue #15):
+ * 7. The Prometheus exporter (issue #15):
  *
  * - a scrape of 1,000 targets: `GET /metrics` over HTTP on loopback, the whole round trip,
  *   in the Prometheus text format and in OpenMetrics (what Prometheus asks for); target:
@@ -78,7 +78,7 @@ export async function prometheusSuite(
   settings: Settings,
   progress: (text: string) => void,
 ): Promise<Row[]> {
-  const suite = '6. Prometheus exporter';
+  const suite = '7. Prometheus exporter';
   const rows: Row[] = [];
   const scrapeRuns = settings.quick ? 2 : 3;
   const scrapesPerRun = settings.quick ? 10 : 20;
