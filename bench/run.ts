@@ -3,7 +3,7 @@
  * figure beside a baseline measured in the same run, printed as a table and written to
  * bench/results/latest.json. See bench/README.md.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server,savedata,alerts]
+ * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server,savedata,alerts,prometheus]
  *        BENCH_QUICK=1 is the same as --quick (about a minute instead of about five).
  * dist/ must be built first (`npm run bench` does it).
  */
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { alertsSuite } from './alerts.js';
 import { BenchServer, CLI } from './harness.js';
+import { prometheusSuite } from './prometheus.js';
 import { renderTable } from './report.js';
 import { serverSecuritySuite } from './server-security.js';
 import {
@@ -38,6 +39,7 @@ const SUITES = [
   'server',
   'savedata',
   'alerts',
+  'prometheus',
 ] as const;
 type SuiteName = (typeof SUITES)[number];
 
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
       server: () => serverSecuritySuite(settings, progress),
       savedata: () => saveDataSuite(server, settings, progress),
       alerts: () => alertsSuite(server, settings, progress),
+      prometheus: () => prometheusSuite(server, settings, progress),
     };
     for (const name of SUITES) {
       if (only.includes(name)) rows.push(...(await suites[name]()));

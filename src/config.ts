@@ -19,7 +19,7 @@ export const MAX_RECONNECT_ATTEMPTS: number | null = null;
 export const CONNECT_TIMEOUT = 5.0;
 
 /** The output formats, by name. */
-export const FORMAT_TYPES = ['simple', 'detailed', 'compact', 'json', 'jsonl'] as const;
+export const FORMAT_TYPES = ['simple', 'detailed', 'compact', 'json', 'jsonl', 'csv', 'influx'] as const;
 export type FormatType = (typeof FORMAT_TYPES)[number];
 export const DEFAULT_FORMAT_TYPE: FormatType = 'simple';
 

@@ -84,7 +84,11 @@ export {
 } from './formatters/base-formatter.js';
 export { CompactFormatter } from './formatters/compact-formatter.js';
 export { createFormatter, isFormatType } from './formatters/create-formatter.js';
+// Exports for other tools (issue #15): CSV and InfluxDB line protocol. The Prometheus
+// exporter is its own entry point, `monitoring-websocket-client/prometheus`.
+export { CsvFormatter } from './formatters/csv-formatter.js';
 export { DetailedFormatter } from './formatters/detailed-formatter.js';
+export { InfluxFormatter } from './formatters/influx-formatter.js';
 export type { JsonFormatterOptions } from './formatters/json-formatter.js';
 export { escapeJsonForTerminal, JsonFormatter, JsonLinesFormatter } from './formatters/json-formatter.js';
 export { SimpleFormatter } from './formatters/simple-formatter.js';

@@ -386,6 +386,14 @@ export abstract class BaseFormatter {
    */
   abstract formatMonitoringData(snapshot: MonitoringSnapshot, message: ParsedMessage, raw?: string): string;
 
+  /**
+   * A line written once, before the first record (the column names of `csv`); `undefined`
+   * for the formats that have none. Whoever writes the records writes it.
+   */
+  header(): string | undefined {
+    return undefined;
+  }
+
   /** A connection notice from the server, e.g. `[16:46:29] ✓ Connected to monitoring server`. */
   formatConnectionMessage(message: string, timestamp?: string, source?: string): string {
     const time = clockTimeOf(timestamp);

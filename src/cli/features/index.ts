@@ -5,5 +5,9 @@
  */
 import type { CliFeature } from '../feature.js';
 import { alertsFeature } from './alerts.js';
+import { prometheusFeature } from './prometheus.js';
 
-export const FEATURES: readonly CliFeature<unknown>[] = [alertsFeature];
+export const FEATURES: readonly CliFeature<unknown>[] = [
+  alertsFeature,
+  prometheusFeature as CliFeature<unknown>,
+];
