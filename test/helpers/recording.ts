@@ -3,8 +3,13 @@
  * Python server writes them (`", "` and `": "` separators), and a WebSocketClient wired to a
  * Pipeline the way the fleet wires its targets.
  */
-import type { Pipeline } from '../../src/pipeline/pipeline.js';
+import { Writable } from 'node:stream';
+import type { PipelineEvent } from '../../src/pipeline/events.js';
+import { Pipeline } from '../../src/pipeline/pipeline.js';
+import { parseFrame } from '../../src/protocol/frame.js';
+import { RecorderSink } from '../../src/recording/recorder-sink.js';
 import type { WebSocketClient } from '../../src/transport/websocket-client.js';
+import { FakeClock } from './fake-clock.js';
 import { fixture } from './fixtures.js';
 
 export interface FrameValues {
@@ -65,4 +70,35 @@ export function feedPipeline(client: WebSocketClient, name: string, pipeline: Pi
   client.on('disconnected', ({ code, reason, willReconnect }) =>
     pipeline.emit({ type: 'disconnected', target: name, at: Date.now(), code, reason, willReconnect }),
   );
+}
+
+/** A stream that keeps what is written to it. */
+export function capture(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+/**
+ * Writes a recording at `path` on a fake clock: `frames` are [target, time (ms), values],
+ * then `events` are emitted; everything is committed when it resolves.
+ */
+export async function writeRecording(
+  path: string,
+  frames: readonly (readonly [string, number, FrameValues])[],
+  events: readonly PipelineEvent[] = [],
+): Promise<void> {
+  const clock = new FakeClock(frames[0]?.[1]);
+  const pipeline = new Pipeline({ sinks: [new RecorderSink({ path })], clock });
+  await pipeline.start();
+  for (const [target, at, values] of frames) {
+    pipeline.receive(target, parseFrame(metricsFrame(values), false, at));
+  }
+  for (const event of events) pipeline.emit(event);
+  await pipeline.close();
 }
