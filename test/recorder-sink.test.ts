@@ -12,12 +12,16 @@ import Database from 'better-sqlite3';
 import { InvalidOptionError } from '../src/errors.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { parseFrame } from '../src/protocol/frame.js';
+import { normalizeMonitoringData } from '../src/protocol/normalize.js';
+import { pushMetricValues, RECORDED_METRICS } from '../src/recording/metrics.js';
 import { queryRecording } from '../src/recording/query.js';
 import { RecorderSink } from '../src/recording/recorder-sink.js';
 import { RecordingError } from '../src/recording/recording-error.js';
+import { openRecordingReader } from '../src/recording/recording-reader.js';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../src/recording/schema.js';
 import { WebSocketClient } from '../src/transport/websocket-client.js';
 import { FakeClock } from './helpers/fake-clock.js';
+import { fixture } from './helpers/fixtures.js';
 import { feedPipeline, metricsFrame } from './helpers/recording.js';
 import { recordingLogger } from './helpers/recording-logger.js';
 import { TestServer, until } from './helpers/test-server.js';
@@ -41,6 +45,17 @@ function committed(path: string, table: 'snapshots' | 'events' | 'targets' | 'fr
   } finally {
     db.close();
   }
+}
+
+/** The frames a replay would read back, in order. */
+async function framesOf(path: string): Promise<{ target: string; raw: string }[]> {
+  const reader = await openRecordingReader(path);
+  const frames: { target: string; raw: string }[] = [];
+  for await (const page of reader.pages()) {
+    for (const item of page) if (item.kind === 'frame') frames.push({ target: item.target, raw: item.raw });
+  }
+  reader.close();
+  return frames;
 }
 
 function integrity(path: string): string {
@@ -111,8 +126,12 @@ describe('RecorderSink', () => {
       { name: 'server-0', uri: urls[0], labels: '{"role":"test"}' },
       { name: 'server-1', uri: urls[1], labels: '{"role":"test"}' },
     ]);
-    const raws = db.prepare('SELECT raw FROM frames ORDER BY snapshot').pluck().all() as string[];
-    assert.deepEqual(raws.sort(), [...sent[0]!, ...sent[1]!].sort(), 'the frames are kept as received');
+    const raws = await framesOf(path);
+    assert.deepEqual(
+      raws.map((f) => f.raw).sort(),
+      [...sent[0]!, ...sent[1]!].sort(),
+      'the frames are kept as received',
+    );
     const events = db.prepare('SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type').all();
     assert.deepEqual(events, [
       { type: 'connected', n: 2 },
@@ -262,7 +281,11 @@ describe('RecorderSink', () => {
       [2, 4],
       'rows older than an hour are gone',
     );
-    assert.equal(committed(path, 'frames'), 2);
+    assert.deepEqual(
+      (await framesOf(path)).map((f) => f.raw),
+      [metricsFrame({ cpu: 2 }), metricsFrame({ cpu: 4 })],
+    );
+    assert.equal(committed(path, 'frames'), 1, 'the row of frames stays while one of its snapshots does');
     assert.equal(committed(path, 'events'), 1);
     assert.equal((sink.stats() as { rowsDeleted: number }).rowsDeleted, 3);
     clock.tick(hour);
@@ -365,6 +388,60 @@ describe('RecorderSink', () => {
       'customers',
     ]);
     check.close();
+  });
+
+  it('keeps frames and events in arrival order across multi-row inserts and flushes', async () => {
+    const { clock, path, pipeline, receive } = await recorderOnFakeClock({ flushRows: 45 });
+    const expected: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const target = i % 3 === 0 ? 'b' : 'a';
+      receive(target, { seq: i });
+      expected.push(`frame ${target} ${i}`);
+      if (i % 7 === 0) {
+        pipeline.emit({
+          type: 'reconnecting',
+          target,
+          at: clock.now(),
+          attempt: i,
+          delayMs: 1,
+          maxAttempts: null,
+        });
+        expected.push(`event ${target} ${i}`);
+      }
+    }
+    await pipeline.close();
+    const reader = await openRecordingReader(path);
+    const seen: string[] = [];
+    for await (const page of reader.pages()) {
+      for (const item of page) {
+        seen.push(
+          item.kind === 'frame'
+            ? `frame ${item.target} ${JSON.parse(item.raw).seq}`
+            : `event ${item.event.target} ${(item.event as { attempt: number }).attempt}`,
+        );
+      }
+    }
+    reader.close();
+    assert.deepEqual(seen, expected);
+  });
+
+  it('reads the metrics of a snapshot into its columns, for both dialects', () => {
+    for (const [dialect, name] of [
+      ['real-server', 'monitoring_data'],
+      ['real-server', 'monitoring_data_gpu'],
+      ['real-server', 'monitoring_data_alerts'],
+      ['documented', 'monitoring_data'],
+    ] as const) {
+      const snapshot = normalizeMonitoringData(fixture(dialect, name), 0, 'a');
+      const fast: unknown[] = [];
+      pushMetricValues(snapshot, fast);
+      assert.deepEqual(
+        fast,
+        RECORDED_METRICS.map((metric) => metric.read(snapshot)),
+        `${dialect}/${name}`,
+      );
+      assert.ok(fast.some((value) => value !== null));
+    }
   });
 
   it('rejects options that are not allowed, naming them', () => {

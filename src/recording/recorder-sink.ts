@@ -24,7 +24,8 @@ import type { PipelineEvent } from '../pipeline/events.js';
 import type { MonitoringRecord } from '../pipeline/record.js';
 import type { Sink, SinkContext } from '../pipeline/sink.js';
 import type { TimerHandle } from '../transport/clock.js';
-import { RECORDED_METRICS } from './metrics.js';
+import { FRAME_CODEC, FrameBatch } from './frame-batch.js';
+import { pushMetricValues, RECORDED_METRICS } from './metrics.js';
 import { openRecording, type RecordingDatabase } from './schema.js';
 
 export interface RecorderSinkOptions {
@@ -69,18 +70,19 @@ export const DEFAULT_FLUSH_INTERVAL = 1000;
 export const DEFAULT_FLUSH_ROWS = 2000;
 export const DEFAULT_MAX_PENDING_ROWS = 100_000;
 
-/** A waiting snapshot: its column values, and its frame's text. */
-interface PendingSnapshot {
-  readonly values: unknown[];
-  readonly raw: string;
-}
+/** A waiting event, and the number of snapshots that came before it in the batch. */
 interface PendingEvent {
+  readonly after: number;
   readonly time: number;
   readonly target: number;
   readonly type: string;
   readonly detail: string;
 }
-type PendingRow = PendingSnapshot | PendingEvent;
+
+/** Values per snapshot row: time, target, then the metrics. */
+const COLUMNS = RECORDED_METRICS.length + 2;
+/** Snapshots per multi-row INSERT: one statement per 32 rows costs a third less than 32 statements. */
+const ROWS_PER_INSERT = 32;
 
 /** Lifecycle events worth keeping (the rest is either in the snapshots or in `targets`). */
 const RECORDED_EVENTS: ReadonlySet<PipelineEvent['type']> = new Set([
@@ -119,14 +121,19 @@ export class RecorderSink implements Sink {
   #context: SinkContext | undefined;
   #db: RecordingDatabase | undefined;
   #insertSnapshot: Statement | undefined;
-  #insertFrame: Statement | undefined;
+  #insertSnapshots: Statement | undefined;
+  #insertFrames: Statement | undefined;
   #insertEvent: Statement | undefined;
   #upsertTarget: Statement | undefined;
   readonly #targetIds = new Map<string, number>();
   /** Rowid of the last snapshot committed: events are placed after it. */
   #lastSnapshotRowid = 0;
 
-  #pending: PendingRow[] = [];
+  // What waits for the next transaction: each snapshot's column values, their frames' texts
+  // (encoded as they come), and the events in between.
+  #rows: unknown[][] = [];
+  #frames = new FrameBatch();
+  #events: PendingEvent[] = [];
   #flushTimer: TimerHandle | undefined;
   #retentionTimer: TimerHandle | undefined;
   #failing = false;
@@ -167,13 +174,13 @@ export class RecorderSink implements Sink {
     if (this.#db !== undefined) return;
     const db = openRecording(this.#path, { mode: 'write' });
     this.#db = db;
-    const columns = RECORDED_METRICS.map((m) => m.name);
-    this.#insertSnapshot = db.prepare(
-      `INSERT INTO snapshots (time, target, ${columns.join(', ')}) VALUES (${Array(columns.length + 2)
-        .fill('?')
-        .join(', ')})`,
+    const insert = `INSERT INTO snapshots (time, target, ${RECORDED_METRICS.map((m) => m.name).join(', ')}) VALUES `;
+    const row = `(${Array(COLUMNS).fill('?').join(', ')})`;
+    this.#insertSnapshot = db.prepare(insert + row);
+    this.#insertSnapshots = db.prepare(insert + Array(ROWS_PER_INSERT).fill(row).join(', '));
+    this.#insertFrames = db.prepare(
+      'INSERT INTO frames (first_snapshot, count, lengths, codec, data) VALUES (?, ?, ?, ?, ?)',
     );
-    this.#insertFrame = db.prepare('INSERT INTO frames (snapshot, raw) VALUES (?, ?)');
     this.#insertEvent = db.prepare(
       'INSERT INTO events (time, target, type, after_snapshot, detail) VALUES (?, ?, ?, ?, ?)',
     );
@@ -193,10 +200,12 @@ export class RecorderSink implements Sink {
   write(record: MonitoringRecord): void {
     const target = this.#targetId(record.target, record.target, {}, record.frame.receivedAt);
     if (target === undefined) return;
-    const snapshot = record.snapshot;
-    const values: unknown[] = [record.frame.receivedAt, target];
-    for (const metric of RECORDED_METRICS) values.push(metric.read(snapshot));
-    this.#queue({ values, raw: record.frame.raw });
+    if (this.#db === undefined) return;
+    const row: unknown[] = [record.frame.receivedAt, target];
+    pushMetricValues(record.snapshot, row);
+    this.#rows.push(row);
+    this.#frames.push(record.frame.raw);
+    this.#queued();
   }
 
   event(event: PipelineEvent): void {
@@ -208,7 +217,14 @@ export class RecorderSink implements Sink {
     const target = this.#targetId(event.target, event.target, {}, event.at);
     if (target === undefined) return;
     const { type, target: _name, at: _at, ...detail } = event;
-    this.#queue({ time: event.at, target, type, detail: JSON.stringify(detail) });
+    this.#events.push({
+      after: this.#rows.length,
+      time: event.at,
+      target,
+      type,
+      detail: JSON.stringify(detail),
+    });
+    this.#queued();
   }
 
   stats(): Record<string, unknown> {
@@ -216,7 +232,7 @@ export class RecorderSink implements Sink {
       path: this.#path,
       rowsWritten: this.#rowsWritten,
       eventsWritten: this.#eventsWritten,
-      pendingRows: this.#pending.length,
+      pendingRows: this.#pendingRows(),
       flushes: this.#flushes,
       rowsDeleted: this.#rowsDeleted,
       rowsLost: this.#rowsLost,
@@ -233,34 +249,25 @@ export class RecorderSink implements Sink {
       this.#clock()?.clearTimeout(this.#flushTimer);
       this.#flushTimer = undefined;
     }
-    if (db === undefined || this.#pending.length === 0) return;
-    const rows = this.#pending;
-    this.#pending = [];
-    let snapshots = 0;
-    let lastRowid = this.#lastSnapshotRowid;
+    if (db === undefined || this.#pendingRows() === 0) return;
+    const rows = this.#rows;
+    const events = this.#events;
+    let lastRowid: number;
     try {
-      db.transaction(() => {
-        for (const row of rows) {
-          if ('raw' in row) {
-            lastRowid = Number(this.#insertSnapshot!.run(row.values).lastInsertRowid);
-            this.#insertFrame!.run(lastRowid, row.raw);
-            snapshots++;
-          } else {
-            this.#insertEvent!.run(row.time, row.target, row.type, lastRowid, row.detail);
-          }
-        }
-      })();
+      lastRowid = db.transaction(() => this.#insert(rows, events))();
     } catch (error) {
-      // Rolled back: the rows wait for the next flush, within the bound.
-      this.#pending = rows.concat(this.#pending);
+      // Rolled back: the rows wait for the next flush.
       this.#trimPending();
       this.#failed('cannot write', error);
       this.#scheduleFlush();
       return;
     }
+    this.#rows = [];
+    this.#events = [];
+    this.#frames.clear();
     this.#lastSnapshotRowid = lastRowid;
-    this.#rowsWritten += snapshots;
-    this.#eventsWritten += rows.length - snapshots;
+    this.#rowsWritten += rows.length;
+    this.#eventsWritten += events.length;
     this.#flushes++;
     if (this.#failing) {
       this.#failing = false;
@@ -279,9 +286,11 @@ export class RecorderSink implements Sink {
     if (this.#retentionTimer !== undefined) clock?.clearTimeout(this.#retentionTimer);
     this.#retentionTimer = undefined;
     this.flush();
-    if (this.#pending.length > 0) {
-      this.#rowsLost += this.#pending.length;
-      this.#pending = [];
+    if (this.#pendingRows() > 0) {
+      this.#rowsLost += this.#pendingRows();
+      this.#rows = [];
+      this.#events = [];
+      this.#frames.clear();
     }
     const db = this.#db;
     this.#db = undefined;
@@ -297,27 +306,90 @@ export class RecorderSink implements Sink {
 
   // ---- inside ----------------------------------------------------------------------------
 
-  #queue(row: PendingRow): void {
-    if (this.#db === undefined) return;
-    this.#pending.push(row);
-    if (this.#pending.length >= this.#flushRows && !this.#failing) this.flush();
+  #pendingRows(): number {
+    return this.#rows.length + this.#events.length;
+  }
+
+  #queued(): void {
+    if (this.#pendingRows() >= this.#flushRows && !this.#failing) this.flush();
     else this.#scheduleFlush();
+  }
+
+  /**
+   * Inserts the snapshots (32 rows per statement), the events where they came, and the
+   * frames (one compressed row per run of consecutive rowids). Runs inside the flush's
+   * transaction. Returns the rowid of the last snapshot.
+   */
+  #insert(rows: unknown[][], events: PendingEvent[]): number {
+    let lastRowid = this.#lastSnapshotRowid;
+    // The run of consecutive rowids being built: its first rowid, and its first row.
+    let runFirst = 0;
+    let runStart = 0;
+    const endRun = (end: number) => {
+      if (end === runStart) return;
+      const { lengths, data } = this.#frames.encode(runStart, end);
+      this.#insertFrames!.run(runFirst, end - runStart, lengths, FRAME_CODEC, data);
+      runStart = end;
+    };
+    const inserted = (first: number, index: number, count: number) => {
+      if (index === runStart) runFirst = first;
+      else if (first !== lastRowid + 1) {
+        // Rowids jumped (another program wrote between two statements): a new run.
+        endRun(index);
+        runFirst = first;
+      }
+      lastRowid = first + count - 1;
+    };
+    let done = 0;
+    const snapshotsUpTo = (end: number) => {
+      while (end - done >= ROWS_PER_INSERT) {
+        const last = Number(
+          this.#insertSnapshots!.run(...rows.slice(done, done + ROWS_PER_INSERT)).lastInsertRowid,
+        );
+        inserted(last - ROWS_PER_INSERT + 1, done, ROWS_PER_INSERT);
+        done += ROWS_PER_INSERT;
+      }
+      for (; done < end; done++) {
+        inserted(Number(this.#insertSnapshot!.run(rows[done]).lastInsertRowid), done, 1);
+      }
+    };
+    for (const event of events) {
+      snapshotsUpTo(event.after);
+      this.#insertEvent!.run(event.time, event.target, event.type, lastRowid, event.detail);
+    }
+    snapshotsUpTo(rows.length);
+    endRun(rows.length);
+    return lastRowid;
   }
 
   #scheduleFlush(): void {
     const clock = this.#clock();
-    if (this.#flushTimer !== undefined || clock === undefined || this.#pending.length === 0) return;
+    if (this.#flushTimer !== undefined || clock === undefined || this.#pendingRows() === 0) return;
     this.#flushTimer = clock.setTimeout(() => {
       this.#flushTimer = undefined;
       this.flush();
     }, this.#flushInterval);
   }
 
+  /** Drops the oldest snapshots (and the events before them) beyond `maxPendingRows`. */
   #trimPending(): void {
-    const excess = this.#pending.length - this.#maxPending;
+    let excess = this.#pendingRows() - this.#maxPending;
     if (excess <= 0) return;
-    this.#pending.splice(0, excess);
     this.#rowsLost += excess;
+    const events = this.#events;
+    let droppedEvents = 0;
+    let droppedSnapshots = 0;
+    while (excess > 0) {
+      // Whichever came first: the next event, or the next snapshot.
+      if (droppedEvents < events.length && events[droppedEvents]!.after <= droppedSnapshots) droppedEvents++;
+      else droppedSnapshots++;
+      excess--;
+    }
+    this.#rows.splice(0, droppedSnapshots);
+    this.#frames.dropOldest(droppedSnapshots);
+    this.#events = events
+      .slice(droppedEvents)
+      .map((event) => ({ ...event, after: Math.max(0, event.after - droppedSnapshots) }));
   }
 
   /** The target's id, inserting (or, when `update`, refreshing) its row. Undefined when closed or failing. */
@@ -351,15 +423,14 @@ export class RecorderSink implements Sink {
       let deleted = 0;
       db.transaction(() => {
         // Per target, so that each delete walks the (target, time) index instead of the table.
-        const frames = db.prepare(
-          'DELETE FROM frames WHERE snapshot IN (SELECT rowid FROM snapshots WHERE target = ? AND time < ?)',
-        );
         const remove = db.prepare('DELETE FROM snapshots WHERE target = ? AND time < ?');
-        for (const id of this.#targetIds.values()) {
-          frames.run(id, cutoff);
-          deleted += remove.run(id, cutoff).changes;
-        }
+        for (const id of this.#targetIds.values()) deleted += remove.run(id, cutoff).changes;
         deleted += db.prepare('DELETE FROM events WHERE time < ?').run(cutoff).changes;
+        // A row of frames goes once none of its snapshots is left.
+        db.prepare(
+          `DELETE FROM frames WHERE NOT EXISTS (SELECT 1 FROM snapshots
+             WHERE rowid BETWEEN frames.first_snapshot AND frames.first_snapshot + frames.count - 1)`,
+        ).run();
       })();
       this.#rowsDeleted += deleted;
     } catch (error) {

@@ -10,12 +10,15 @@
  * Alerts are not read back: a replay feeds a pipeline, and the pipeline and its alert rules
  * find them again from the data.
  */
+
 import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Statement } from 'better-sqlite3';
 import { type SavedRecord, savedSessionFiles } from '../handlers/logging-handler.js';
 import type { PipelineEvent } from '../pipeline/events.js';
-import { parseLabels, parseObject } from './json-text.js';
+import { decodeFrames } from './frame-batch.js';
+import { parseLabels, parseNumberList, parseObject } from './json-text.js';
 import { RecordingError } from './recording-error.js';
 import { openRecording, type RecordingDatabase } from './schema.js';
 
@@ -197,10 +200,11 @@ class SqliteReader implements RecordingReader {
     // allows no other statement on the connection while an iterator is open.
     const snapshots = this.#db
       .prepare(
-        `SELECT s.rowid AS id, s.time, s.target, f.raw FROM snapshots s JOIN frames f ON f.snapshot = s.rowid
+        `SELECT s.rowid AS id, s.time, s.target FROM snapshots s
          WHERE s.rowid > ?${this.#where('s')} ORDER BY s.rowid LIMIT ?`,
       )
       .raw(true);
+    const frames = new FrameTexts(this.#db);
     const events = this.#db
       .prepare(
         `SELECT e.rowid, after_snapshot, time, target, type, detail FROM events e
@@ -208,12 +212,7 @@ class SqliteReader implements RecordingReader {
          ORDER BY after_snapshot, e.rowid LIMIT ?`,
       )
       .raw(true);
-    let snapshotPage = snapshots.all(0, ...this.#params, this.#pageSize) as [
-      number,
-      number,
-      number,
-      string,
-    ][];
+    let snapshotPage = snapshots.all(0, ...this.#params, this.#pageSize) as [number, number, number][];
     let eventPage = events.all(-1, 0, ...REPLAYED_EVENTS, ...this.#params, this.#pageSize) as [
       number,
       number,
@@ -259,14 +258,18 @@ class SqliteReader implements RecordingReader {
         });
         e++;
       } else if (snapshot !== undefined) {
-        const [, time, target, raw] = snapshot;
-        page.push({
-          kind: 'frame',
-          at: time,
-          target: this.#names.get(target) ?? String(target),
-          raw,
-          binary: false,
-        });
+        const [id, time, target] = snapshot;
+        const raw = frames.text(id);
+        // A snapshot without its frame (a file edited by hand) cannot be replayed: skipped.
+        if (raw !== undefined) {
+          page.push({
+            kind: 'frame',
+            at: time,
+            target: this.#names.get(target) ?? String(target),
+            raw,
+            binary: false,
+          });
+        }
         s++;
       }
       if (page.length >= this.#pageSize) {
@@ -284,6 +287,31 @@ class SqliteReader implements RecordingReader {
   /** ` AND ...` of the conditions, on the columns of the table called `alias`. */
   #where(alias: string): string {
     return this.#conditions.map((condition) => ` AND ${alias}.${condition}`).join('');
+  }
+}
+
+/** The text of a snapshot's frame, from the row of frames that holds it (kept while reading in order). */
+class FrameTexts {
+  readonly #find: Statement;
+  #first = 0;
+  #texts: string[] = [];
+
+  constructor(db: RecordingDatabase) {
+    this.#find = db.prepare(
+      'SELECT first_snapshot, lengths, codec, data FROM frames WHERE first_snapshot <= ? ORDER BY first_snapshot DESC LIMIT 1',
+    );
+  }
+
+  text(snapshot: number): string | undefined {
+    if (snapshot < this.#first || snapshot >= this.#first + this.#texts.length) {
+      const row = this.#find.get(snapshot) as
+        | { first_snapshot: number; lengths: string; codec: string; data: Buffer }
+        | undefined;
+      if (row === undefined) return undefined;
+      this.#first = row.first_snapshot;
+      this.#texts = decodeFrames(row.codec, parseNumberList(row.lengths) ?? [], row.data);
+    }
+    return this.#texts[snapshot - this.#first];
   }
 }
 

@@ -8,9 +8,13 @@
  *   targets    one row per target ever recorded: name, URI, labels (JSON), when added
  *   snapshots  one row per monitoring record: time (client receive time, epoch ms), target,
  *              one column per metric of metrics.ts
- *   frames     the text of each snapshot's frame as received (same rowid), so that a replay
- *              gives the frames back byte for byte; apart, because it is six times the size
- *              of the metrics, and a query that scans the metrics must not read it
+ *   frames     the text of the snapshots' frames as received, so that a replay gives them
+ *              back byte for byte: one row per flush, holding the frames of `count`
+ *              snapshots from rowid `first_snapshot` on, one after the other, compressed
+ *              (`codec`, see frame-batch.ts; `lengths` is the JSON list of their UTF-8
+ *              lengths). Apart from the snapshots, so that a query scanning the metrics
+ *              never reads them; one compressed row per flush, because a row per frame cost
+ *              more than all the rest of the recording, and a frame six times its metrics
  *   events     connection lifecycle, server notices and alerts: time, target, type, the
  *              event as JSON, and `after_snapshot` (the rowid of the last snapshot recorded
  *              before it) so that a replay puts events and frames back in arrival order
@@ -46,8 +50,11 @@ CREATE TABLE snapshots (
 );
 CREATE INDEX snapshots_by_target_time ON snapshots(target, time);
 CREATE TABLE frames (
-  snapshot INTEGER PRIMARY KEY,
-  raw TEXT NOT NULL
+  first_snapshot INTEGER PRIMARY KEY,
+  count INTEGER NOT NULL,
+  lengths TEXT NOT NULL,
+  codec TEXT NOT NULL,
+  data BLOB NOT NULL
 );
 CREATE TABLE events (
   time INTEGER NOT NULL,
@@ -61,6 +68,11 @@ CREATE INDEX events_by_time ON events(time);`,
 
 /** Milliseconds a statement waits for a lock held by another process before it fails. */
 const BUSY_TIMEOUT_MS = 200;
+/**
+ * Bytes per page of a new file: a frame is 1-2 KB, and with the default 4 KiB pages SQLite
+ * spends twice as long per frame on page management.
+ */
+const PAGE_SIZE = 16384;
 /** Page cache of a reading connection, in KiB. */
 const READ_CACHE_KIB = 64 * 1024;
 
@@ -141,6 +153,8 @@ function prepare(db: RecordingDatabase, path: string, mode: 'read' | 'write'): v
     // WAL: readers (a query, a replay) never block the recorder, and a crash leaves a
     // consistent file. NORMAL: a commit is durable against a killed process (the OS has
     // it); only a power cut may lose the last transactions, never corrupt the file.
+    // The page size of a file is set before its first table, and cannot change in WAL mode.
+    if (empty) db.pragma(`page_size = ${PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     if (version < SCHEMA_VERSION) migrate(db, version);

@@ -94,11 +94,17 @@ export async function writeRecording(
   events: readonly PipelineEvent[] = [],
 ): Promise<void> {
   const clock = new FakeClock(frames[0]?.[1]);
-  const pipeline = new Pipeline({ sinks: [new RecorderSink({ path })], clock });
+  const errors: Error[] = [];
+  const pipeline = new Pipeline({
+    sinks: [new RecorderSink({ path })],
+    clock,
+    onSinkError: (_sink, error) => errors.push(error),
+  });
   await pipeline.start();
   for (const [target, at, values] of frames) {
     pipeline.receive(target, parseFrame(metricsFrame(values), false, at));
   }
   for (const event of events) pipeline.emit(event);
   await pipeline.close();
+  if (errors.length > 0) throw errors[0];
 }
