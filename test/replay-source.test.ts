@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runReplay } from '../src/cli/commands/replay.js';
 import { InvalidOptionError } from '../src/errors.js';
-import { JsonLinesFormatter } from '../src/formatters/json-formatter.js';
 import { LoggingHandler, savedSessionFiles } from '../src/handlers/logging-handler.js';
 import type { PipelineEvent } from '../src/pipeline/events.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
@@ -119,7 +118,7 @@ describe('ReplaySource', () => {
     assert.match(order.at(-1)!, /^event disconnected s/);
   });
 
-  it('replays to jsonl: the same lines as live', async () => {
+  it('replays to jsonl: the frames as received, in order, each with its target', async () => {
     const path = join(tmp, 'jsonl.db');
     const frames: [string, number, { cpu: number; seq: number }][] = [];
     for (let i = 0; i < 30; i++) frames.push([i % 3 === 0 ? 'b' : 'a', T0 + i * 700, { cpu: i, seq: i }]);
@@ -130,15 +129,26 @@ describe('ReplaySource', () => {
       stdout: stdout.stream,
       stderr: stderr.stream,
     });
-    assert.equal(stderr.text(), '');
     assert.equal(code, 0);
-    const formatter = new JsonLinesFormatter();
-    const expected = frames.map(([, , values]) => {
-      const raw = metricsFrame(values);
-      const frame = parseFrame(raw, false, 0);
-      return formatter.formatMonitoringData({} as never, frame.message!, raw);
-    });
+    // Several targets: each line is {"source": TARGET, "message": FRAME}, as when watching live.
+    const expected = frames.map(
+      ([target, , values]) => `{"source":${JSON.stringify(target)},"message":${metricsFrame(values)}}`,
+    );
     assert.deepEqual(stdout.text().trimEnd().split('\n'), expected);
+  });
+
+  it('replays one target to jsonl: the frames byte for byte', async () => {
+    const path = join(tmp, 'jsonl-one.db');
+    const frames: [string, number, { cpu: number; seq: number }][] = [];
+    for (let i = 0; i < 10; i++) frames.push(['a', T0 + i * 700, { cpu: i, seq: i }]);
+    await writeRecording(path, frames);
+    const stdout = capture();
+    const code = await runReplay([path, '--max-speed', '-f', 'jsonl'], {
+      stdout: stdout.stream,
+      stderr: capture().stream,
+    });
+    assert.equal(code, 0);
+    assert.equal(stdout.text(), frames.map(([, , values]) => `${metricsFrame(values)}\n`).join(''));
   });
 
   it('puts events back between the frames where they were received', async () => {

@@ -194,6 +194,11 @@ export class RecorderSink implements Sink {
     }
     this.#lastSnapshotRowid =
       (db.prepare('SELECT max(rowid) AS id FROM snapshots').get() as { id: number | null }).id ?? 0;
+    // Targets added before the pipeline started (a fleet adds its targets when it is built)
+    // announced themselves before this sink could listen: their rows hold their URI and labels.
+    for (const target of context.targets()) {
+      this.#targetId(target.name, target.uri, target.labels, context.clock.now(), true);
+    }
     if (this.#retention !== undefined) this.#applyRetention();
   }
 

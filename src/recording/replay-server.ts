@@ -14,7 +14,6 @@
  * connections (an `Origin` header) are refused (403): no web page can read a recording
  * through the user's browser, DNS rebinding included.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
@@ -28,11 +27,11 @@ import {
   type PongMessage,
   type StatusMessage,
 } from '../protocol/messages.js';
-import {
-  CONNECTED_MESSAGE_TEXT,
-  DEFAULT_SERVER_HOST,
-  MAX_CLIENT_PAYLOAD,
-} from '../server/monitoring-server.js';
+import { BearerToken, isValidToken, TOKEN_ALLOWED } from '../server/bearer-token.js';
+import { isLoopbackAddress } from '../server/exposure.js';
+import { CONNECTED_MESSAGE_TEXT } from '../server/monitoring-server.js';
+import { OriginPolicy } from '../server/origin-policy.js';
+import { DEFAULT_SERVER_HOST, MAX_CLIENT_PAYLOAD } from '../server/server-options.js';
 import { formatLocalTimestamp } from '../server/timestamp.js';
 import { type Clock, systemClock, type TimerHandle } from '../transport/clock.js';
 import { openRecordingReader, type RecordedTarget, type RecordingReaderOptions } from './recording-reader.js';
@@ -73,15 +72,9 @@ export interface ReplayServerAddress {
 export const END_OF_RECORDING_CODE = 1000;
 export const END_OF_RECORDING_REASON = 'end of recording';
 
-const LOOPBACK = new Set(['localhost', '::1', '[::1]']);
-
-/** True for an address that only this machine can reach. */
+/** True for an address, or the name `localhost`, that only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::ffff:127.0.0.1';
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
+  return host.toLowerCase() === 'localhost' || isLoopbackAddress(host.replace(/^\[(.*)\]$/, '$1'));
 }
 
 export class ReplayServer {
@@ -89,7 +82,9 @@ export class ReplayServer {
   readonly #host: string;
   readonly #port: number;
   readonly #speed: ReplaySpeed;
-  readonly #tokenDigest: Buffer | undefined;
+  readonly #token: BearerToken | undefined;
+  /** No origin is allowed: a recording is for clients, never for web pages. */
+  readonly #origins = new OriginPolicy([]);
   readonly #defaultTarget: string | undefined;
   readonly #readerOptions: RecordingReaderOptions;
   readonly #maxBuffered: number;
@@ -119,8 +114,8 @@ export class ReplayServer {
       throw new InvalidOptionError('speed', speed, "a positive number, or 'max'");
     }
     this.#speed = speed;
-    if (options.token !== undefined && (typeof options.token !== 'string' || options.token.trim() === '')) {
-      throw new InvalidOptionError('token', '[redacted]', 'a non-empty string');
+    if (options.token !== undefined && !isValidToken(options.token)) {
+      throw new InvalidOptionError('token', '[redacted]', TOKEN_ALLOWED);
     }
     if (options.token === undefined && !isLoopbackHost(this.#host)) {
       throw new InvalidOptionError(
@@ -129,7 +124,7 @@ export class ReplayServer {
         'a loopback address (127.0.0.1, ::1, localhost) unless a token is given: anyone who reaches the port could read the recording',
       );
     }
-    this.#tokenDigest = options.token === undefined ? undefined : digest(options.token);
+    this.#token = options.token === undefined ? undefined : new BearerToken(options.token);
     this.#defaultTarget = options.defaultTarget;
     this.#readerOptions = options.targetName === undefined ? {} : { targetName: options.targetName };
     this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
@@ -234,13 +229,9 @@ export class ReplayServer {
 
   /** Why a handshake is refused, or undefined to accept it. */
   #refusal(request: IncomingMessage): { status: number; text: string } | undefined {
-    if (request.headers.origin !== undefined) return { status: 403, text: 'Forbidden' };
-    if (this.#tokenDigest !== undefined) {
-      const header = request.headers.authorization ?? '';
-      const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-      // Digests compared in constant time: neither the token's content nor its length leaks.
-      if (!timingSafeEqual(digest(presented), this.#tokenDigest))
-        return { status: 401, text: 'Unauthorized' };
+    if (!this.#origins.allows(request.headers.origin)) return { status: 403, text: 'Forbidden' };
+    if (this.#token !== undefined && this.#token.check(request.headers.authorization) !== 'ok') {
+      return { status: 401, text: 'Unauthorized' };
     }
     if (this.#targetOf(request) === undefined) return { status: 404, text: 'Not Found' };
     return undefined;

@@ -8,7 +8,7 @@
  * options and sinks as live watching: {@link declareReplayFlags}, {@link resolveReplaySettings},
  * {@link openReplay} (a ReplaySource: build the Pipeline on `source.clock`, then
  * `source.play(pipeline, { signal })`), and {@link serveReplay}. {@link runReplay} is the
- * command on its own, with the line formats as its only output.
+ * command on its own, with the display (the line formats) as its only sink.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -16,15 +16,14 @@ import { FORMAT_TYPES, type FormatType } from '../../config.js';
 import { InvalidOptionError, MonitoringError } from '../../errors.js';
 import { createFormatter } from '../../formatters/create-formatter.js';
 import { shouldUseColor } from '../../output/color-support.js';
-import { LineWriter } from '../../output/line-writer.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
-import type { Sink } from '../../pipeline/sink.js';
 import { parseTimePoint, TIME_HELP } from '../../recording/duration.js';
 import { RecordingError } from '../../recording/recording-error.js';
 import type { ReplaySpeed } from '../../recording/replay-clock.js';
 import { isLoopbackHost, ReplayServer } from '../../recording/replay-server.js';
 import { ReplaySource } from '../../recording/replay-source.js';
-import { DEFAULT_SERVER_HOST } from '../../server/monitoring-server.js';
+import { DEFAULT_SERVER_HOST } from '../../server/server-options.js';
+import { DisplaySink } from '../../sinks/display-sink.js';
 import { UsageError } from '../options.js';
 import type { CliIo } from '../run.js';
 
@@ -222,25 +221,6 @@ function aborted(signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/**
- * The records of the replay printed in a line format: the stand-in for the main command's
- * display sink while `replay` runs on its own.
- */
-function lineSink(io: CliIo, format: FormatType, color: boolean): Sink {
-  const writer = new LineWriter(io.stdout);
-  const formatter = createFormatter(format, { color });
-  return {
-    name: 'display',
-    write(record) {
-      writer.writeLine(formatter.formatMonitoringData(record.snapshot, record.message, record.frame.raw));
-    },
-    onCongestion: (listener) => writer.onCongestion(listener),
-    async close() {
-      writer.flush();
-    },
-  };
-}
-
 /** `replay FILE ...` on its own (the arguments after the word `replay`). Resolves to the exit code. */
 export async function runReplay(argv: string[], io: CliIo): Promise<number> {
   const program = declareReplayFlags(
@@ -284,8 +264,13 @@ export async function runReplay(argv: string[], io: CliIo): Promise<number> {
     env: io.env ?? process.env,
     requested: flags.color === false ? false : undefined,
   });
+  const display = new DisplaySink({
+    formatter: createFormatter(flags.format as FormatType, { color, showSource: source.targets.length > 1 }),
+    output: io.stdout,
+    notices: io.stderr,
+  });
   const pipeline = new Pipeline({
-    sinks: [lineSink(io, flags.format as FormatType, color)],
+    sinks: [display],
     clock: source.clock,
     onSinkError: (sink, error) => io.stderr.write(`${PROGRAM}: error: ${sink}: ${error.message}\n`),
   });

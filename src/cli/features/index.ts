@@ -4,5 +4,6 @@
  * in this list.
  */
 import type { CliFeature } from '../feature.js';
+import { recordFeature } from './record.js';
 
-export const FEATURES: readonly CliFeature<unknown>[] = [];
+export const FEATURES: readonly CliFeature<unknown>[] = [recordFeature as CliFeature<unknown>];
