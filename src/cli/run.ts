@@ -45,6 +45,9 @@ const PROGRAM = 'monitoring-websocket-client';
 
 /** Runs the command line `argv` (without the node and script paths). Resolves to the exit code. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
+  // Subcommands: asking a recording, and playing it again. Loaded only when used.
+  if (argv[0] === 'query') return (await import('./commands/query.js')).runQuery(argv.slice(1), io);
+  if (argv[0] === 'replay') return (await import('./commands/replay.js')).runReplay(argv.slice(1), io);
   const env = io.env ?? process.env;
   let command: ParsedCommand;
   try {

@@ -6,8 +6,10 @@
 import type { CliFeature } from '../feature.js';
 import { alertsFeature } from './alerts.js';
 import { prometheusFeature } from './prometheus.js';
+import { recordFeature } from './record.js';
 
 export const FEATURES: readonly CliFeature<unknown>[] = [
   alertsFeature,
   prometheusFeature as CliFeature<unknown>,
+  recordFeature as CliFeature<unknown>,
 ];
