@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { dashboardSuite } from './dashboard.js';
 import { BenchServer, CLI } from './harness.js';
 import { renderTable } from './report.js';
 import {
@@ -26,7 +27,7 @@ import {
   throughputSuite,
 } from './suites.js';
 
-const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup'] as const;
+const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup', 'dashboard'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 /** Machine and run description, printed above the table and saved with it. */
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
       memory: () => memorySuite(server, settings, progress),
       fanin: () => fanInSuite(server, settings, progress),
       startup: () => startupSuite(server, settings, progress),
+      dashboard: () => dashboardSuite(server, settings, progress),
     };
     for (const name of SUITES) {
       if (only.includes(name)) rows.push(...(await suites[name]()));

@@ -102,7 +102,7 @@ export const QUICK: Settings = {
 };
 
 /** Runs `measure` for each case, round after round, the order reversed every other round. */
-async function inRounds<K extends string, T>(
+export async function inRounds<K extends string, T>(
   rounds: number,
   cases: readonly K[],
   measure: (name: K, round: number) => Promise<T>,
@@ -137,7 +137,7 @@ function check(row: Row): Row {
   return row;
 }
 
-function compared(
+export function compared(
   suite: string,
   name: string,
   unit: string,

@@ -45,7 +45,8 @@ class FakeTerminal implements DashboardTerminal {
 
 async function setup(options: Partial<DashboardSinkOptions> = {}, size?: [number, number]) {
   const terminal = new FakeTerminal(...(size ?? []));
-  const sink = new DashboardSink({ terminal, ...options });
+  // Frames take no time on the injected timer unless a test says otherwise: timing stays deterministic.
+  const sink = new DashboardSink({ terminal, measure: () => 0, ...options });
   const fleet = await new TestFleet([sink]).start();
   return { terminal, sink, fleet, clock: fleet.clock };
 }
@@ -91,6 +92,31 @@ describe('DashboardSink', () => {
     }
     const drawn = terminal.frames.length - start;
     assert.ok(drawn <= 10 && drawn >= 9, `${drawn} frames for 100 keys in a second`);
+  });
+
+  it('stretches the steady refresh when frames are slow, so drawing takes at most 5 % of a core', async () => {
+    // Each frame "takes" 100 ms on the injected timer.
+    let spent = 0;
+    const measure = () => {
+      spent += 100;
+      return spent;
+    };
+    const { terminal, sink, clock } = await setup({ measure });
+    clock.tick(0);
+    // The first frame (loading, compiling) does not count.
+    assert.equal(sink.stats().lastFrameMs, 100);
+    assert.equal(sink.stats().refreshMs, 1000);
+    clock.tick(1000);
+    assert.equal(sink.stats().refreshMs, 2000);
+    clock.tick(1999);
+    assert.equal(terminal.frames.length, 2);
+    clock.tick(1);
+    assert.equal(terminal.frames.length, 3);
+    // A key is still answered at once.
+    clock.tick(500);
+    terminal.press({ text: 'n' });
+    clock.tick(0);
+    assert.equal(terminal.frames.length, 4);
   });
 
   it('opens the one-target view of a single target, goes to the fleet and back with Esc and Enter', async () => {

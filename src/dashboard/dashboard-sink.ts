@@ -10,6 +10,11 @@
  * frame draws only the rows that fit on screen, so its cost does not grow with the fleet
  * beyond sorting the rows.
  *
+ * A frame costs what the screen's area costs (ink styles every character): tens of
+ * milliseconds for a large screen on a slow machine. So that watching never costs more than
+ * a small share of a core (MAX_DRAW_SHARE), the steady refresh stretches when frames are
+ * slow: with frames of 80 ms, one every 1.6 s rather than every second. Keys stay immediate.
+ *
  * The dashboard never throws into the pipeline: a frame that fails gives the terminal back
  * and is reported once through `onError` (or the logger).
  */
@@ -28,6 +33,10 @@ import { INITIAL_VIEW_STATE, type ViewState } from './view-state.js';
 export const MIN_FRAME_INTERVAL_MS = 100;
 /** Seconds between two frames while nothing is pressed. */
 export const DEFAULT_REFRESH = 1;
+/** The share of one core the steady refresh may use: frames slower than 50 ms come less often. */
+export const MAX_DRAW_SHARE = 0.05;
+/** However slow the frames, the screen is redrawn at least this often (ms). */
+const MAX_REFRESH_MS = 10_000;
 
 export interface DashboardSinkOptions {
   /** Where frames go and keys come from. */
@@ -42,15 +51,22 @@ export interface DashboardSinkOptions {
   onQuit?: () => void;
   /** A frame failed; the terminal is already given back and the dashboard draws no more. */
   onError?: (error: Error) => void;
+  /**
+   * What a frame costs, in ms: the process's CPU time by default (not wall time, which a busy
+   * machine inflates). Tests inject their own. @default process.cpuUsage() user + system
+   */
+  measure?: () => number;
 }
 
 // A type, not an interface: it must fit the Sink's `Record<string, unknown>`.
 export type DashboardStatistics = {
   frames: number;
-  /** Time to build and write the last frame, in ms (wall time, on a busy machine an upper bound). */
+  /** CPU time to build and write the last frame, in ms. */
   lastFrameMs: number;
   meanFrameMs: number;
   maxFrameMs: number;
+  /** Time between two frames of the steady refresh now (longer than `refresh` when frames are slow). */
+  refreshMs: number;
   /** Table rows drawn in the last frame: at most a screenful, whatever the fleet. */
   rowsDrawn: number;
   keys: number;
@@ -64,6 +80,7 @@ export class DashboardSink implements Sink {
   readonly #history: MetricHistory;
   readonly #onQuit: (() => void) | undefined;
   readonly #onError: ((error: Error) => void) | undefined;
+  readonly #measure: () => number;
   #context: SinkContext | undefined;
   #state: ViewState = INITIAL_VIEW_STATE;
   /** The fleet table as last drawn: what the keys move through. */
@@ -77,6 +94,8 @@ export class DashboardSink implements Sink {
   #totalFrameMs = 0;
   #lastFrameMs = 0;
   #maxFrameMs = 0;
+  /** Recent frame time, smoothed (ms): what the steady refresh adapts to. */
+  #recentFrameMs = 0;
   #rowsDrawn = 0;
   #keys = 0;
 
@@ -90,6 +109,7 @@ export class DashboardSink implements Sink {
     this.#history = new MetricHistory(options.history);
     this.#onQuit = options.onQuit;
     this.#onError = options.onError;
+    this.#measure = options.measure ?? cpuMs;
   }
 
   /** The view state now (what the person chose). */
@@ -119,6 +139,7 @@ export class DashboardSink implements Sink {
       lastFrameMs: round(this.#lastFrameMs),
       meanFrameMs: round(this.#frames === 0 ? 0 : this.#totalFrameMs / this.#frames),
       maxFrameMs: round(this.#maxFrameMs),
+      refreshMs: this.#steadyGapMs(),
       rowsDrawn: this.#rowsDrawn,
       keys: this.#keys,
     };
@@ -132,7 +153,7 @@ export class DashboardSink implements Sink {
   drawNow(): void {
     const context = this.#context;
     if (!this.#showing || context === undefined) return;
-    const started = performance.now();
+    const started = this.#measure();
     try {
       const size = this.#terminal.size();
       const screen = buildScreen({
@@ -153,7 +174,10 @@ export class DashboardSink implements Sink {
       this.#fail(error);
       return;
     }
-    const spent = performance.now() - started;
+    const spent = this.#measure() - started;
+    // The first frame loads and compiles the views: it says nothing of the frames to come.
+    if (this.#frames === 1) this.#recentFrameMs = spent;
+    else if (this.#frames > 1) this.#recentFrameMs = this.#recentFrameMs * 0.8 + spent * 0.2;
     this.#frames++;
     this.#lastFrameMs = spent;
     this.#totalFrameMs += spent;
@@ -183,7 +207,7 @@ export class DashboardSink implements Sink {
     if (!this.#showing || context === undefined) return;
     const clock = context.clock;
     const now = clock.now();
-    const at = Math.max(now, this.#lastFrameAt + (urgent ? MIN_FRAME_INTERVAL_MS : this.#refreshMs));
+    const at = Math.max(now, this.#lastFrameAt + (urgent ? MIN_FRAME_INTERVAL_MS : this.#steadyGapMs()));
     if (this.#timer !== undefined) {
       if (this.#timerAt <= at) return;
       clock.clearTimeout(this.#timer);
@@ -194,6 +218,14 @@ export class DashboardSink implements Sink {
       this.drawNow();
       this.#schedule(false);
     }, at - now);
+  }
+
+  /** `refresh`, or longer so that frames take at most MAX_DRAW_SHARE of the time. */
+  #steadyGapMs(): number {
+    return Math.max(
+      this.#refreshMs,
+      Math.min(MAX_REFRESH_MS, Math.round(this.#recentFrameMs / MAX_DRAW_SHARE)),
+    );
   }
 
   #hide(): void {
@@ -224,6 +256,12 @@ export class DashboardSink implements Sink {
       );
     }
   }
+}
+
+/** CPU time of the process (user + system), in ms. */
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
 }
 
 function round(ms: number): number {
