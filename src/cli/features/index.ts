@@ -4,5 +4,6 @@
  * in this list.
  */
 import type { CliFeature } from '../feature.js';
+import { dashboardFeature } from './dashboard.js';
 
-export const FEATURES: readonly CliFeature<unknown>[] = [];
+export const FEATURES: readonly CliFeature<unknown>[] = [dashboardFeature as CliFeature<unknown>];
