@@ -133,6 +133,26 @@ describe('DashboardSink', () => {
     assert.equal(sink.state.view, 'target');
   });
 
+  it('shows in the one-target view what last happened to the connection, sanitized', async () => {
+    const { terminal, fleet, clock } = await setup();
+    fleet.add('only').send('only');
+    clock.tick(0);
+    assert.match(terminal.last, /EVENT +\d\d:\d\d:\d\d connected\n/);
+    fleet.lose('only');
+    clock.tick(1000);
+    assert.match(terminal.last, /EVENT +\d\d:\d\d:\d\d reconnecting in 1 s \(attempt 1\)/);
+    fleet.pipeline.emit({
+      type: 'server_notice',
+      target: 'only',
+      at: clock.now(),
+      kind: 'error',
+      text: 'disk \u001b[2Jfull\u0007',
+    });
+    clock.tick(1000);
+    assert.match(terminal.last, /EVENT +\d\d:\d\d:\d\d server error: disk full/);
+    assert.ok(!terminal.last.includes('\u001b'));
+  });
+
   it('gives the terminal back and calls onQuit on q and on Ctrl-C, and draws no more', async () => {
     for (const key of [{ text: 'q' }, { text: 'c', ctrl: true }]) {
       let quits = 0;

@@ -26,6 +26,7 @@ import type { TimerHandle } from '../transport/clock.js';
 import { applyKey, type KeyPress } from './keys.js';
 import { MetricHistory, type MetricHistoryOptions } from './metric-history.js';
 import { buildScreen } from './screen.js';
+import type { LastEvent } from './target-view.js';
 import type { DashboardTerminal } from './terminal.js';
 import { INITIAL_VIEW_STATE, type ViewState } from './view-state.js';
 
@@ -78,6 +79,8 @@ export class DashboardSink implements Sink {
   readonly #color: boolean;
   readonly #refreshMs: number;
   readonly #history: MetricHistory;
+  /** One line per target: what last happened to its connection (bounded by the targets). */
+  readonly #lastEvents = new Map<string, LastEvent>();
   readonly #onQuit: (() => void) | undefined;
   readonly #onError: ((error: Error) => void) | undefined;
   readonly #measure: () => number;
@@ -130,7 +133,13 @@ export class DashboardSink implements Sink {
   }
 
   event(event: PipelineEvent): void {
-    if (event.type === 'target_removed') this.#history.delete(event.target);
+    if (event.type === 'target_removed') {
+      this.#history.delete(event.target);
+      this.#lastEvents.delete(event.target);
+      return;
+    }
+    const text = eventText(event);
+    if (text !== undefined) this.#lastEvents.set(event.target, { at: event.at, text });
   }
 
   stats(): DashboardStatistics {
@@ -160,6 +169,7 @@ export class DashboardSink implements Sink {
         state: this.#state,
         rows: context.targets(),
         history: this.#history,
+        lastEvents: this.#lastEvents,
         now: context.clock.now(),
         width: size.columns,
         height: size.rows,
@@ -255,6 +265,29 @@ export class DashboardSink implements Sink {
         `dashboard: callback failed: ${error instanceof Error ? error.message : error}`,
       );
     }
+  }
+}
+
+/** The line the one-target view shows for a connection event; undefined for other events. */
+export function eventText(event: PipelineEvent): string | undefined {
+  switch (event.type) {
+    case 'connected':
+      return event.attempt === 0 ? 'connected' : `connected again (attempt ${event.attempt})`;
+    case 'disconnected':
+      return `disconnected (code ${event.code}${event.reason === '' ? '' : `: ${event.reason}`})${event.willReconnect ? '' : ', no retry'}`;
+    case 'reconnecting': {
+      const of = event.maxAttempts === null ? '' : `/${event.maxAttempts}`;
+      const why = event.lastError === undefined ? '' : `: ${event.lastError}`;
+      return `reconnecting in ${event.delayMs / 1000} s (attempt ${event.attempt}${of})${why}`;
+    }
+    case 'connection_error':
+      return `connection error ${event.code}: ${event.message}`;
+    case 'gave_up':
+      return `gave up after ${event.attempts} attempts: ${event.message}`;
+    case 'server_notice':
+      return `server ${event.kind === 'error' ? 'error' : 'says'}: ${event.text}`;
+    default:
+      return undefined;
   }
 }
 

@@ -9,7 +9,7 @@ import { FleetView, fleetPageSize } from './fleet-view.js';
 import { HelpView } from './help-view.js';
 import { HISTORY_METRICS, type HistoryMetric, type MetricHistory } from './metric-history.js';
 import { filterRows, sortRows } from './sort.js';
-import { TargetView } from './target-view.js';
+import { type LastEvent, TargetView } from './target-view.js';
 import { resolveView, scrollFor, selectedIndex, type ViewState } from './view-state.js';
 
 export interface ScreenInput {
@@ -17,6 +17,8 @@ export interface ScreenInput {
   /** Every target's row (the pipeline's `targets()`). */
   readonly rows: readonly TargetRow[];
   readonly history: MetricHistory;
+  /** What last happened to each target's connection. */
+  readonly lastEvents?: ReadonlyMap<string, LastEvent>;
   /** Epoch ms of the frame, on the pipeline's clock. */
   readonly now: number;
   readonly width: number;
@@ -59,6 +61,7 @@ export function buildScreen(input: ScreenInput): Screen {
       for (const metric of HISTORY_METRICS)
         history[metric] = input.history.series(row.name, metric, input.now);
       const index = names.indexOf(row.name);
+      const lastEvent = input.lastEvents?.get(row.name);
       const element = (
         <TargetView
           row={row}
@@ -68,6 +71,7 @@ export function buildScreen(input: ScreenInput): Screen {
           height={height}
           color={color}
           {...(input.rows.length > 1 && index >= 0 ? { position: { index, count: names.length } } : {})}
+          {...(lastEvent === undefined ? {} : { lastEvent })}
         />
       );
       return { element, view: 'target', scroll: state.scroll, names, pageSize, rowsDrawn: 0 };

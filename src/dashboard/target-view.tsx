@@ -11,6 +11,7 @@
  *   GPU MEM  25.1% [█████▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒] ▂▂▂▂▂▂▂▂  20/79.6 GB
  *   GPU TEMP  41°C                        ▄▄▄▄▄▄▄▄  power n/a
  *
+ *   EVENT    14:01:02 connected
  *   ALERTS
  *     server [CRITICAL] memory: Critical memory usage: 91.3% (threshold: 90.0%)
  *     rule   [critical] cpu > 90 for 30s: cpu at 95.2 (since 14:02:11)
@@ -47,6 +48,13 @@ import type { HistoryMetric } from './metric-history.js';
 import { sparkline } from './sparkline.js';
 import { type Theme, theme } from './theme.js';
 
+export interface LastEvent {
+  /** Epoch ms. */
+  readonly at: number;
+  /** As it happened; may quote a server: sanitized when shown. */
+  readonly text: string;
+}
+
 export interface TargetViewProps {
   readonly row: TargetRow;
   /** Each metric per history step, oldest first (NaN: no data). */
@@ -55,6 +63,8 @@ export interface TargetViewProps {
   readonly now: number;
   /** Place of the target in the fleet table, when there is more than one. */
   readonly position?: { readonly index: number; readonly count: number };
+  /** What last happened to the connection (why it is down, what the server said). */
+  readonly lastEvent?: LastEvent;
   readonly width: number;
   readonly height: number;
   readonly color: boolean;
@@ -84,7 +94,7 @@ export function TargetView(props: TargetViewProps): ReactElement {
   metric('CPU', cpu?.usagePercent, props.history.cpu, cpuDetails(row));
   const coreLines = perCoreLines(cpu?.perCoreUsagePercent, width, paint);
   // Per-core bars take what the other sections leave: one line is kept for each of them.
-  const budget = Math.max(1, height - 14 - alertLineCount(row));
+  const budget = Math.max(1, height - 15 - alertLineCount(row));
   lines.push(
     ...(coreLines.length > budget
       ? [...coreLines.slice(0, budget - 1), moreCores(coreLines, budget)]
@@ -130,6 +140,10 @@ export function TargetView(props: TargetViewProps): ReactElement {
     );
   }
   lines.push('');
+  const event = props.lastEvent;
+  lines.push(
+    `${paint.bold(fit('EVENT', LABEL))}${event === undefined ? 'none yet' : `${localClockTime(event.at)} ${sanitizeForTerminal(event.text)}`}`,
+  );
   lines.push(...alertLines(row, paint, Math.max(1, height - lines.length - 4)));
 
   const body = lines.slice(0, Math.max(0, height - 3));
