@@ -15,6 +15,19 @@ export type { SimpleMonitoringClientOptions } from './client/simple-monitoring-c
 export { SimpleMonitoringClient } from './client/simple-monitoring-client.js';
 // Configuration and errors
 export * from './config.js';
+// Dashboard (issue 12): React and ink are loaded only when a dashboard is created.
+export type {
+  DashboardOptions,
+  DashboardSink,
+  DashboardSinkOptions,
+  DashboardStatistics,
+  DashboardTerminal,
+  KeyPress,
+  TerminalListener,
+  TerminalSize,
+  TtyTerminalOptions,
+} from './dashboard/index.js';
+export { createDashboard, NotATerminalError, TtyTerminal } from './dashboard/index.js';
 export type { ConnectionErrorCode } from './errors.js';
 export {
   ConnectionError,

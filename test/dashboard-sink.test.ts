@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { DashboardSink, type DashboardSinkOptions } from '../src/dashboard/dashboard-sink.js';
 import type { KeyPress } from '../src/dashboard/keys.js';
@@ -153,6 +154,21 @@ describe('DashboardSink', () => {
     assert.ok(!terminal.last.includes('\u001b'));
   });
 
+  it('shows the keys on ?, and any key goes back', async () => {
+    const { terminal, fleet, clock } = await setup();
+    fleet.add('a').add('b');
+    clock.tick(0);
+    terminal.press({ text: '?' });
+    clock.tick(100);
+    assert.match(terminal.last, /^Keys\n/);
+    assert.match(terminal.last, /c m d g +sort by CPU, memory \(RAM\), disk, GPU: highest first/);
+    assert.match(terminal.last, /q {2}Ctrl-C +quit/);
+    assert.match(terminal.last, /one character per 5 s/);
+    terminal.press({ name: 'escape' });
+    clock.tick(100);
+    assert.match(terminal.last, /^Fleet/);
+  });
+
   it('gives the terminal back and calls onQuit on q and on Ctrl-C, and draws no more', async () => {
     for (const key of [{ text: 'q' }, { text: 'c', ctrl: true }]) {
       let quits = 0;
@@ -225,5 +241,39 @@ describe('DashboardSink', () => {
     await fleet.pipeline.close();
     assert.equal(terminal.closed, 1);
     assert.equal(clock.pending, 0);
+  });
+});
+
+describe('createDashboard (the library entry)', () => {
+  it('refuses a stdout that is not a terminal, with a code to test', async () => {
+    const { createDashboard, NotATerminalError } = await import('../src/index.js');
+    const pipe = new PassThrough() as unknown as NodeJS.WriteStream;
+    await assert.rejects(createDashboard({ stdout: pipe }), (error: unknown) => {
+      assert.ok(error instanceof NotATerminalError);
+      assert.equal(error.code, 'NOT_A_TERMINAL');
+      return true;
+    });
+  });
+
+  it('gives a sink that draws on the terminal it was given, and honours color: false', async () => {
+    const { createDashboard } = await import('../src/index.js');
+    const stdout = Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 20 });
+    let written = '';
+    stdout.on('data', (chunk: Buffer) => {
+      written += chunk.toString();
+    });
+    const dashboard = await createDashboard({
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      color: false,
+    });
+    const fleet = await new TestFleet([dashboard]).start();
+    fleet.add('web-1').send('web-1', { cpu: 95 });
+    fleet.clock.tick(0);
+    await fleet.pipeline.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(written.startsWith('\u001b[?1049h'), 'the alternate screen first');
+    assert.match(written, /web-1 · host vm/);
+    assert.ok(!/\u001b\[3\dm/.test(written), 'no colour');
+    assert.ok(written.endsWith('\u001b[?1049l'), 'and left at the end');
   });
 });
