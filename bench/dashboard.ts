@@ -1,5 +1,5 @@
 /**
- * 6. dashboard: what watching a fleet on the dashboard costs. 1,000 targets, one message a
+ * 7. dashboard: what watching a fleet on the dashboard costs. 1,000 targets, one message a
  * second each (the fan-in load), in one process on one pipeline, drawn by the dashboard on a
  * pseudo-terminal of 120 × 40 (made by `script`, so frames really go through a terminal
  * driver), against the same fleet in the same kind of process without the dashboard.
@@ -75,7 +75,7 @@ export async function dashboardSuite(
     (text) => progress(`dashboard ${text}`),
   );
   const targets = count.toLocaleString('en-US');
-  const suite = `6. dashboard: ${targets} targets, 1 msg/s each, one pipeline, on a ${PTY_COLUMNS}x${PTY_ROWS} pseudo-terminal (CPU over ${settings.fanInWindowMs / 1000} s)`;
+  const suite = `7. dashboard: ${targets} targets, 1 msg/s each, one pipeline, on a ${PTY_COLUMNS}x${PTY_ROWS} pseudo-terminal (CPU over ${settings.fanInWindowMs / 1000} s)`;
   const frames = results.dashboard.map((r) => r.framesInWindow);
   return [
     compared(
