@@ -135,8 +135,8 @@ describe('FleetView', () => {
 
   it('leaves columns out on a narrow screen instead of overflowing it', async () => {
     assert.deepEqual(fleetColumns(80), {
-      name: 14,
-      host: 10,
+      name: 16,
+      host: 8,
       temp: 0,
       rtt: 6,
       age: 7,
@@ -153,7 +153,17 @@ describe('FleetView', () => {
       history: 11,
     });
     const wide = fleetColumns(160);
-    assert.ok(wide.history >= 8 && wide.name > 8 && wide.alerts > 0);
+    assert.ok(wide.history === 30 && wide.name === 24 && wide.alerts > 0);
+    // Short names give their room to the host and the history.
+    assert.deepEqual(fleetColumns(120, { name: 7, host: 15 }), {
+      name: 7,
+      host: 15,
+      temp: 5,
+      rtt: 6,
+      age: 7,
+      alerts: 6,
+      history: 29,
+    });
     const fleet = await new TestFleet().start();
     fleet
       .add('a-rather-long-target-name')

@@ -85,12 +85,16 @@ const OPTIONAL = { age: 7, rtt: 6, temp: 5, alerts: 6 } as const;
 const MIN_HISTORY = 11;
 
 /**
- * Widths of the columns for a screen `width` wide: every column from 100 columns on. Name
- * and host get narrower than 12 and 8 only below 61 columns; on a narrower screen the CPU history, then
- * alerts, temperature, RTT and age are left out. What is left over widens the history, the
- * name and the host.
+ * Widths of the columns for a screen `width` wide, given the longest name and host on screen
+ * (`content`, in characters). Every column fits from 100 columns on. Name and host get up
+ * to 12 and 8 columns first (less only below 61 columns, or when what is on screen is
+ * shorter); on a narrower screen the CPU history, then alerts, temperature, RTT and age are
+ * left out. What is left goes to the name and host up to what they need (24 at most), then
+ * to the history (30 at most), then to the name and host again.
  */
-export function fleetColumns(width: number): FleetColumns {
+export function fleetColumns(width: number, content = { name: 12, host: 8 }): FleetColumns {
+  const wantName = Math.min(24, Math.max(4, content.name));
+  const wantHost = Math.min(24, Math.max(4, content.host));
   const columns = { name: 12, host: 8, temp: 0, rtt: 0, age: 0, alerts: 0, history: 0 };
   let free = width - FIXED - (columns.name + 1) - (columns.host + 1);
   if (free < 0) {
@@ -106,14 +110,21 @@ export function fleetColumns(width: number): FleetColumns {
       free -= OPTIONAL[key] + 1;
     }
   }
-  if (free >= MIN_HISTORY) {
-    columns.history = Math.min(30, Math.max(MIN_HISTORY, Math.floor(free * 0.6)));
-    free -= columns.history;
-  }
-  const extraName = Math.min(24 - columns.name, Math.ceil(Math.max(0, free) / 2));
-  columns.name += extraName;
-  free -= extraName;
-  columns.host += Math.min(24 - columns.host, Math.max(0, free));
+  const grow = (key: 'name' | 'host' | 'history', upTo: number) => {
+    const more = Math.max(0, Math.min(upTo - columns[key], free));
+    columns[key] += more;
+    free -= more;
+  };
+  // Short names and hosts give their columns back.
+  free += columns.name - Math.min(columns.name, wantName) + columns.host - Math.min(columns.host, wantHost);
+  columns.name = Math.min(columns.name, wantName);
+  columns.host = Math.min(columns.host, wantHost);
+  if (free >= MIN_HISTORY) grow('history', MIN_HISTORY);
+  grow('name', wantName);
+  grow('host', wantHost);
+  if (columns.history > 0) grow('history', 30);
+  grow('name', 24);
+  grow('host', 24);
   return columns;
 }
 
@@ -133,7 +144,13 @@ export function sortText(sort: SortOrder): string {
 
 export function FleetView(props: FleetViewProps): ReactElement {
   const paint = theme(props.color);
-  const columns = fleetColumns(props.width);
+  let longestName = 4;
+  let longestHost = 4;
+  for (const line of props.lines) {
+    longestName = Math.max(longestName, line.row.name.length);
+    longestHost = Math.max(longestHost, (line.row.host ?? '').length);
+  }
+  const columns = fleetColumns(props.width, { name: longestName, host: longestHost });
   const { counts } = props;
   const total = counts.up + counts.connecting + counts.stale + counts.reconnecting + counts.down;
   const title =
