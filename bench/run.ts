@@ -3,7 +3,7 @@
  * figure beside a baseline measured in the same run, printed as a table and written to
  * bench/results/latest.json. See bench/README.md.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server,savedata,alerts,prometheus]
+ * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server,savedata,alerts,prometheus,dashboard]
  *        BENCH_QUICK=1 is the same as --quick (about a minute instead of about five).
  * dist/ must be built first (`npm run bench` does it).
  */
@@ -13,6 +13,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { alertsSuite } from './alerts.js';
+import { dashboardSuite } from './dashboard.js';
 import { BenchServer, CLI } from './harness.js';
 import { prometheusSuite } from './prometheus.js';
 import { renderTable } from './report.js';
@@ -40,6 +41,7 @@ const SUITES = [
   'savedata',
   'alerts',
   'prometheus',
+  'dashboard',
 ] as const;
 type SuiteName = (typeof SUITES)[number];
 
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
       savedata: () => saveDataSuite(server, settings, progress),
       alerts: () => alertsSuite(server, settings, progress),
       prometheus: () => prometheusSuite(server, settings, progress),
+      dashboard: () => dashboardSuite(server, settings, progress),
     };
     for (const name of SUITES) {
       if (only.includes(name)) rows.push(...(await suites[name]()));

@@ -51,6 +51,19 @@ export {
   THRESHOLD_CRITICAL,
   THRESHOLD_WARNING,
 } from './config.js';
+// Dashboard (issue 12): React and ink are loaded only when a dashboard is created.
+export type {
+  DashboardOptions,
+  DashboardSink,
+  DashboardSinkOptions,
+  DashboardStatistics,
+  DashboardTerminal,
+  KeyPress,
+  TerminalListener,
+  TerminalSize,
+  TtyTerminalOptions,
+} from './dashboard/index.js';
+export { createDashboard, NotATerminalError, TtyTerminal } from './dashboard/index.js';
 export type { ConnectionErrorCode } from './errors.js';
 export {
   ConnectionError,

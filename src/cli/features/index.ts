@@ -5,11 +5,13 @@
  */
 import type { CliFeature } from '../feature.js';
 import { alertsFeature } from './alerts.js';
+import { dashboardFeature } from './dashboard.js';
 import { prometheusFeature } from './prometheus.js';
 import { recordFeature } from './record.js';
 
 export const FEATURES: readonly CliFeature<unknown>[] = [
   alertsFeature,
+  dashboardFeature as CliFeature<unknown>,
   prometheusFeature as CliFeature<unknown>,
   recordFeature as CliFeature<unknown>,
 ];
