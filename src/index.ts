@@ -110,3 +110,15 @@ export {
   DEFAULT_RECONNECT_JITTER,
   WebSocketClient,
 } from './transport/websocket-client.js';
+
+// ---- Web dashboard (issue 16): the WebSink serves a live page, a JSON API and a live stream ----
+export { generateToken } from './web/access.js';
+export type { WebAddress } from './web/address.js';
+export { DEFAULT_WEB_HOST, isPrivateBind, parseWebAddress } from './web/address.js';
+export type { MemoryHistoryOptions } from './web/history.js';
+export { DEFAULT_HISTORY_POINTS, MemoryHistory } from './web/history.js';
+export type { HistorySeries, HistorySource } from './web/history-source.js';
+export { WebDashboardError, type WebDashboardErrorCode } from './web/web-error.js';
+export type { LiveBatch, WebAlert, WebRow } from './web/web-row.js';
+export type { WebSinkOptions, WebSinkStats } from './web/web-sink.js';
+export { WebSink } from './web/web-sink.js';
