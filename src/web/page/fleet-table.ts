@@ -20,7 +20,7 @@ import type { FleetStore, PageRow } from './store.js';
 
 /** Must match `--row-height` in style.css. */
 export const ROW_HEIGHT = 30;
-const SPARK_WIDTH = 20;
+const SPARK_WIDTH = 16;
 
 interface Column {
   readonly id: string;
@@ -287,6 +287,8 @@ export class FleetTable {
     if (slot.top !== top) {
       slot.top = top;
       slot.row.style.transform = `translateY(${top}px)`;
+      // Rows are positioned, not in DOM order: the index tells tests and tools the shown order.
+      slot.row.dataset.index = String(index);
     }
     const selected = row.name === this.#selected ? 'row selected' : 'row';
     if (slot.row.className !== selected) slot.row.className = selected;
