@@ -4,5 +4,6 @@
  * in this list.
  */
 import type { CliFeature } from '../feature.js';
+import { webFeature } from './web.js';
 
-export const FEATURES: readonly CliFeature<unknown>[] = [];
+export const FEATURES: readonly CliFeature<unknown>[] = [webFeature];
