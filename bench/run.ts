@@ -25,8 +25,9 @@ import {
   startupSuite,
   throughputSuite,
 } from './suites.js';
+import { webSuite } from './web.js';
 
-const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup'] as const;
+const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup', 'web'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 /** Machine and run description, printed above the table and saved with it. */
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
       memory: () => memorySuite(server, settings, progress),
       fanin: () => fanInSuite(server, settings, progress),
       startup: () => startupSuite(server, settings, progress),
+      web: () => webSuite(server, settings, progress),
     };
     for (const name of SUITES) {
       if (only.includes(name)) rows.push(...(await suites[name]()));

@@ -89,6 +89,8 @@ export class FleetTable {
   #frame = 0;
   #visible = true;
   #renderMs = 0;
+  #lastRender = 0;
+  #spacerHeight = -1;
 
   constructor(
     parts: { head: HTMLElement; viewport: HTMLElement; orderLabel: HTMLElement; filter: HTMLInputElement },
@@ -210,17 +212,27 @@ export class FleetTable {
     });
   }
 
+  /** Redraws for the ages, unless an update has just done it. */
+  tick(): void {
+    if (performance.now() - this.#lastRender > 900) this.schedule();
+  }
+
   /** Milliseconds spent drawing, since the page loaded (for the benchmark). */
   get renderMs(): number {
     return this.#renderMs;
   }
 
   render(): void {
+    this.#lastRender = performance.now();
     if (this.#needsSort) this.#sort();
-    const total = this.#sorted.length;
-    this.#spacer.style.height = `${total * ROW_HEIGHT}px`;
+    // Geometry is read before anything is written, so the browser lays out once, after.
     const first = Math.max(0, Math.floor(this.#viewport.scrollTop / ROW_HEIGHT) - 2);
     const count = Math.ceil(this.#viewport.clientHeight / ROW_HEIGHT) + 5;
+    const height = this.#sorted.length * ROW_HEIGHT;
+    if (height !== this.#spacerHeight) {
+      this.#spacerHeight = height;
+      this.#spacer.style.height = `${height}px`;
+    }
     while (this.#slots.length < count) this.#slots.push(this.#newSlot());
     for (let i = 0; i < this.#slots.length; i++) {
       const slot = this.#slots[i]!;

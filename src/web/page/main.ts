@@ -109,7 +109,7 @@ function start(): void {
 
   // Ages move on with time alone.
   setInterval(() => {
-    table.schedule();
+    table.tick();
     detail.tick();
   }, 1000);
 }

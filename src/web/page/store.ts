@@ -62,7 +62,9 @@ export class FleetStore {
           sparkValues.push(row.cpu);
       }
       if (sparkValues.length > SPARK_LENGTH) sparkValues.splice(0, sparkValues.length - SPARK_LENGTH);
-      this.#rows.set(row.name, { ...row, sparkValues });
+      // The parsed row is ours alone: extended in place rather than copied (1,000 a second).
+      (row as { sparkValues?: (number | null)[] }).sparkValues = sparkValues;
+      this.#rows.set(row.name, row as PageRow);
       changed.add(row.name);
     }
     for (const name of batch.removed) {
