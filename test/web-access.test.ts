@@ -107,6 +107,12 @@ describe('AccessPolicy', () => {
       location: '/?x=1',
       cookie: `${TOKEN_COOKIE}=${TOKEN}; HttpOnly; SameSite=Strict; Path=/`,
     });
+    const sneaky = policy.check(request({ host: '127.0.0.2:8080' }), url(`/.//evil.example/?token=${TOKEN}`));
+    assert.equal(
+      sneaky.kind === 'set-cookie' && sneaky.location,
+      '/evil.example/',
+      'never a //host redirect',
+    );
     const wrong = policy.check(request({ host: '127.0.0.2:8080' }), url('/?token=wrong-token-0123456789'));
     assert.equal(wrong.kind === 'deny' && wrong.status, 401);
   });

@@ -98,6 +98,9 @@ describe('WebSink over real HTTP', () => {
     assert.equal(again.status, 304);
     assert.equal((await httpGet(`${base}assets/../../package.json`)).status, 404);
     assert.equal((await httpGet(`${base}favicon.ico`)).status, 204);
+    const head = await httpGet(`${base}api/live`, { method: 'HEAD' });
+    assert.equal(head.status, 200, 'HEAD of the live stream answers at once');
+    assert.equal(head.headers['content-type'], 'text/event-stream; charset=utf-8');
     const post = await httpGet(`${base}api/targets`, { method: 'POST' });
     assert.equal(post.status, 405);
     assert.equal(post.headers.allow, 'GET, HEAD');

@@ -82,7 +82,8 @@ export class AccessPolicy {
       clean.searchParams.delete(TOKEN_QUERY);
       return {
         kind: 'set-cookie',
-        location: `${clean.pathname}${clean.search}`,
+        // One leading slash only: `//host` would send the browser to another site.
+        location: `/${clean.pathname.replace(/^\/+/, '')}${clean.search}`,
         cookie: `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
       };
     }

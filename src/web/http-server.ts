@@ -149,7 +149,16 @@ export class WebServer {
       return sendText(response, 405, 'only GET and HEAD');
     }
     const path = url.pathname;
-    if (path === '/api/live') return this.#options.live.attach(request, response);
+    if (path === '/api/live') {
+      if (request.method === 'GET') return this.#options.live.attach(request, response);
+      // HEAD: the headers of a stream that would never end.
+      response.writeHead(200, {
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-store',
+      });
+      response.end();
+      return;
+    }
     if (path.startsWith('/api/')) return handleApi(url, response, this.#options.api);
     if (path === '/favicon.ico') {
       response.writeHead(204);
