@@ -79,7 +79,8 @@ export class DetailView {
     const row = this.#name === undefined ? undefined : this.#store.get(this.#name);
     const status = this.#parts.status;
     if (row === undefined) {
-      status.textContent = 'removed';
+      // Before the first update nothing is known yet; after it, the target is gone.
+      status.textContent = this.#store.size === 0 ? 'loading…' : 'no such target';
       status.className = 'status st-down';
       return;
     }
