@@ -6,6 +6,7 @@ import { InvalidOptionError } from '../src/errors.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import type { TargetRow } from '../src/pipeline/target-row.js';
 import { TOKEN_COOKIE } from '../src/web/access.js';
+import { MAX_HISTORY_POINTS } from '../src/web/api.js';
 import { emptySeries, type HistorySeries } from '../src/web/history-source.js';
 import { CONTENT_SECURITY_POLICY } from '../src/web/http-server.js';
 import { WebDashboardError } from '../src/web/web-error.js';
@@ -302,6 +303,32 @@ describe('WebSink safety and failures', () => {
       const failed = await httpGet(`${web.url}api/targets/rec/history`);
       assert.equal(failed.status, 500);
       assert.equal((await httpGet(`${web.url}api/targets`)).status, 200, 'the server goes on');
+    } finally {
+      await pipeline.close();
+    }
+  });
+
+  it('thins a long recording to at most MAX_HISTORY_POINTS evenly, keeping the first and the last point', async () => {
+    requireBuiltPage();
+    const length = 10_000;
+    const long: HistorySeries = {
+      ...emptySeries('rec', 'recording'),
+      t: Array.from({ length }, (_, k) => k * 1000),
+      cpu: Array.from({ length }, (_, k) => k % 100),
+      cores: [Array.from({ length }, () => 50)],
+    };
+    const web = new WebSink({ historySource: { history: async () => long } });
+    const pipeline = new Pipeline({ sinks: [web] });
+    await pipeline.start();
+    try {
+      pipeline.emit({ type: 'target_added', target: 'rec', at: Date.now(), uri: 'ws://x', labels: {} });
+      const answer = JSON.parse((await httpGet(`${web.url}api/targets/rec/history`)).body) as HistorySeries;
+      assert.equal(answer.t.length, MAX_HISTORY_POINTS);
+      assert.equal(answer.cpu.length, MAX_HISTORY_POINTS);
+      assert.equal(answer.cores[0]?.length, MAX_HISTORY_POINTS);
+      assert.equal(answer.t[0], 0);
+      assert.equal(answer.t.at(-1), (length - 1) * 1000);
+      assert.ok(answer.t.every((t, k) => k === 0 || t > answer.t[k - 1]!));
     } finally {
       await pipeline.close();
     }
