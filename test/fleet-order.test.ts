@@ -70,7 +70,13 @@ describe('fleet order', () => {
     assert.deepEqual(nextOrder(reversed, 'name'), { key: 'name', reversed: false });
   });
 
-  it('sorts by name and by status', () => {
+  it('sorts by name in natural order, and by status as worst first', () => {
+    const numbered = [row('web-10', 'up', 1), row('web-2', 'up', 1), row('Web-1', 'up', 1)];
+    assert.deepEqual(names(numbered.sort(compareRows({ key: 'name', reversed: false }))), [
+      'Web-1',
+      'web-2',
+      'web-10',
+    ]);
     assert.deepEqual(names([...FLEET].sort(compareRows({ key: 'name', reversed: false }))), [
       'db1',
       'gpu1',
@@ -80,12 +86,10 @@ describe('fleet order', () => {
       'web2',
       'web3',
     ]);
-    assert.deepEqual(names([...FLEET].sort(compareRows({ key: 'status', reversed: false }))).slice(0, 4), [
-      'gpu1',
-      'gpu2',
-      'db1',
-      'new1',
-    ]);
+    assert.deepEqual(
+      names([...FLEET].sort(compareRows({ key: 'status', reversed: false }))),
+      names([...FLEET].sort(compareRows(DEFAULT_ORDER))),
+    );
   });
 
   it('uses the keys of the terminal dashboard and a distinct mark per status', () => {

@@ -320,7 +320,7 @@ describe('web dashboard in a browser', () => {
     await servers[0]!.close();
     await until(() => pipeline.target('alpha')?.status === 'reconnecting', 3000, 'alpha reconnecting');
     clock.tick(1000);
-    await cellShows(page, 'alpha', 'status', '◐');
+    await cellShows(page, 'alpha', 'status', '↻');
     assert.equal(await page.locator('[data-target="alpha"]').getAttribute('data-status'), 'reconnecting');
     assert.equal(
       await page.locator('[data-target="alpha"] [data-col="status"]').getAttribute('title'),
@@ -328,7 +328,7 @@ describe('web dashboard in a browser', () => {
     );
     pipeline.emit({ type: 'gave_up', target: 'alpha', at: clock.now(), message: 'gave up', attempts: 3 });
     clock.tick(1000);
-    await cellShows(page, 'alpha', 'status', '✕');
+    await cellShows(page, 'alpha', 'status', '✗');
     await page.keyboard.press('s');
     await showsOrder(page, ['alpha', 'bravo'], 'a down target sorts first by status');
     assert.equal(await text(page, '#summary'), '2 targets: 1 up, 1 down');

@@ -5,7 +5,8 @@
  *
  * Default order, "worst first": targets without fresh data (down, reconnecting, stale), then
  * connecting ones, then the rest; within each, the highest usage of CPU, memory, disk or GPU
- * first; then by name.
+ * first; then by name in natural order (web-2 before web-10). Sorting by status is the same
+ * order on its own key; a usage sort puts the targets that did not send the value last.
  */
 import type { TargetStatus } from '../pipeline/target-row.js';
 
@@ -13,9 +14,9 @@ import type { TargetStatus } from '../pipeline/target-row.js';
 export const STATUS_MARKS: Readonly<Record<TargetStatus, string>> = {
   up: '●',
   connecting: '○',
-  reconnecting: '◐',
-  stale: '◌',
-  down: '✕',
+  stale: '◐',
+  reconnecting: '↻',
+  down: '✗',
 };
 
 /** Worst first. */
@@ -71,7 +72,11 @@ export function worstUsage(row: OrderedRow): number {
   return Math.max(row.cpu ?? -1, row.memory ?? -1, row.disk ?? -1, row.gpu ?? -1);
 }
 
-const byName = (a: OrderedRow, b: OrderedRow): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+/** Natural order; names equal to the collator (case, accents) still get one fixed order. */
+const byName = (a: OrderedRow, b: OrderedRow): number =>
+  collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** Highest first; a missing value sorts after every value. */
 function byValueDescending(a: number | null, b: number | null): number {
@@ -86,10 +91,9 @@ export function compareRows(order: SortOrder): (a: OrderedRow, b: OrderedRow) =>
 function baseComparator(key: SortKey): (a: OrderedRow, b: OrderedRow) => number {
   switch (key) {
     case 'worst':
+    case 'status':
       return (a, b) =>
         STATUS_RANK[a.status] - STATUS_RANK[b.status] || worstUsage(b) - worstUsage(a) || byName(a, b);
-    case 'status':
-      return (a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || byName(a, b);
     case 'name':
       return byName;
     default:
