@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: the whole suite (throughput, latency, memory, fan-in, start-up), each
+ * `npm run bench`: the whole suite (throughput, latency, memory, fan-in, start-up, server), each
  * figure beside a baseline measured in the same run, printed as a table and written to
  * bench/results/latest.json. See bench/README.md.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup]
+ * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server]
  *        BENCH_QUICK=1 is the same as --quick (about a minute instead of about five).
  * dist/ must be built first (`npm run bench` does it).
  */
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BenchServer, CLI } from './harness.js';
 import { renderTable } from './report.js';
+import { serverSecuritySuite } from './server-security.js';
 import {
   FULL,
   fanInSuite,
@@ -27,7 +28,7 @@ import {
 } from './suites.js';
 import { webSuite } from './web.js';
 
-const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup', 'web'] as const;
+const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup', 'server', 'web'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 /** Machine and run description, printed above the table and saved with it. */
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
       memory: () => memorySuite(server, settings, progress),
       fanin: () => fanInSuite(server, settings, progress),
       startup: () => startupSuite(server, settings, progress),
+      server: () => serverSecuritySuite(settings, progress),
       web: () => webSuite(server, settings, progress),
     };
     for (const name of SUITES) {

@@ -1,5 +1,5 @@
 /**
- * 6. The web dashboard (issue 16): 1,000 targets at one message a second each, in one
+ * 7. The web dashboard (issue 16): 1,000 targets at one message a second each, in one
  * process, with the dashboard serving one open page (Debian's chromium, headless), against
  * the same fleet without the dashboard. The process's CPU is compared (target: at most 1.2x);
  * the page's main-thread time per live update (one update carries every target that changed
@@ -166,7 +166,7 @@ export async function webSuite(
     await browser.close();
   }
   const targets = settings.fanInClients.toLocaleString('en-US');
-  const suite = `6. web dashboard: ${targets} targets, 1 msg/s each, one page open (CPU over ${windowMs / 1000} s)`;
+  const suite = `7. web dashboard: ${targets} targets, 1 msg/s each, one page open (CPU over ${windowMs / 1000} s)`;
   const cpu = withWeb.map((r) => r.fleet.cpuPercent);
   const base = without.map((r) => r.cpuPercent);
   const ratio: Summary = summarize(cpu.map((value, i) => value / base[i]!));

@@ -52,21 +52,33 @@ describe('JsonFormatter', () => {
     assert.ok(!formatter.formatMonitoringData(documentedSnapshot(), message).includes('\u001b'));
   });
 
-  it('puts the source first with showSource, keeping the JSON valid', () => {
+  it('wraps the record with showSource: {"source": NAME, "message": FRAME}, the frame as received', () => {
     const snapshot = documentedSnapshot({ source: 'web-1' });
     const indented = new JsonFormatter({ showSource: true }).formatMonitoringData(snapshot, message);
-    assert.ok(indented.startsWith('{\n  "source": "web-1",\n  "timestamp": '), indented);
-    assert.deepEqual(JSON.parse(indented), { source: 'web-1', ...message });
-    const line = new JsonLinesFormatter({ showSource: true }).formatMonitoringData(snapshot, message);
-    assert.equal(line, `{"source":"web-1",${JSON.stringify(message).slice(1)}`);
+    assert.ok(indented.startsWith('{\n  "source": "web-1",\n  "message": {\n    "'), indented);
+    assert.deepEqual(JSON.parse(indented), { source: 'web-1', message });
+    const raw = JSON.stringify(message);
+    const line = new JsonLinesFormatter({ showSource: true }).formatMonitoringData(snapshot, message, raw);
+    assert.equal(line, `{"source":"web-1","message":${raw}}`);
     assert.equal(
       new JsonLinesFormatter({ showSource: true }).formatMonitoringData(snapshot, {}),
-      '{"source":"web-1"}',
+      '{"source":"web-1","message":{}}',
     );
     assert.deepEqual(JSON.parse(new JsonFormatter({ showSource: true }).formatMonitoringData(snapshot, {})), {
       source: 'web-1',
+      message: {},
     });
     assert.equal(new JsonLinesFormatter().formatMonitoringData(snapshot, message), JSON.stringify(message));
+  });
+
+  it('indents the frame as received, keeping the numbers as the server wrote them', () => {
+    const raw =
+      '{"type": "monitoring_data", "data": {"cpu": {"usage_percent": 22.0, "per_core": [1.50, 2]}, "gpu": {}}}';
+    const parsed = JSON.parse(raw);
+    const text = new JsonFormatter().formatMonitoringData(documentedSnapshot(), parsed, raw);
+    assert.match(text, /"usage_percent": 22\.0,/);
+    assert.match(text, /\n {8}1\.50,\n/);
+    assert.equal(text.replace('22.0', '22').replace('1.50', '1.5'), JSON.stringify(parsed, null, 2));
   });
 
   it('prints events and statistics as JSON objects', () => {

@@ -128,6 +128,16 @@ describe('runServer: help, version, invalid arguments', () => {
       '--interval',
       '--disk-path',
       '--max-clients',
+      '--token-file',
+      '--tls-cert',
+      '--tls-key',
+      '--allowed-origin',
+      '--handshake-timeout',
+      '--max-pending-handshakes',
+      '--max-clients-per-address',
+      '--max-message-rate',
+      '--max-message-burst',
+      '--max-message-size',
       '--memory-warning',
       '--memory-critical',
       '--disk-warning',
@@ -234,7 +244,7 @@ describe('runServer: serving', () => {
     assert.match(stdout, /listening on ws:\/\/0\.0\.0\.0:\d+\n/);
     assert.match(
       stderr,
-      /^warning: listening on 0\.0\.0\.0: anyone who can reach this machine can read its metrics\n$/,
+      /^[\d-]+T[\d:.]+ WARNING listening on 0\.0\.0\.0 without a token: anyone who can reach this machine can read its host name, operating system, CPU, memory, disk and GPU usage and its disk paths; require a token \(--token-file or MONITORING_TOKEN, or the token option\)\n$/,
     );
   });
 });
@@ -243,7 +253,7 @@ describe(`the monitoring-websocket-server process (${binCommand.label})`, () => 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`serves on --port 0 and exits 0 on ${signal}, closing clients with 1001`, async () => {
       const server = spawnServer(['--port', '0', '--interval', '0.05']);
-      const url = await waitFor(() => LISTENING.exec(server.stdout())?.[1], 'the listening line');
+      const url = await waitFor(() => LISTENING.exec(server.stdout())?.[1], 'the listening line', 15_000);
       const { ws, messages } = await readUntilData(url);
       assert.deepEqual(
         messages.map((m) => m.type),

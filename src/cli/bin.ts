@@ -13,6 +13,12 @@ const onSignal = (signal: NodeJS.Signals) => {
   interrupted = true;
   controller.abort();
 };
+// A reader that went away (`--help | head`) is no error of ours: stop writing, quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 

@@ -20,11 +20,43 @@ import {
   PING_TIMEOUT,
   RECONNECT_INTERVAL,
 } from '../config.js';
+import { defaultTargetName } from '../fleet/target.js';
 import { LoggingHandler } from '../handlers/logging-handler.js';
+import { DEFAULT_STALE_AFTER } from '../pipeline/target-table.js';
+import type { TargetsFileSections } from './feature.js';
+import { readTargetsFile } from './targets-file.js';
+
+/** A server to watch, as the command line and the targets file describe it. */
+export interface CliTarget {
+  name: string;
+  uri: string;
+  labels?: Record<string, string>;
+  headers?: Record<string, string>;
+  token?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  insecure?: boolean;
+  reconnect?: boolean;
+  reconnectInterval?: number;
+  maxReconnectAttempts?: number | null;
+  pingInterval?: number;
+  pingTimeout?: number;
+  connectTimeout?: number;
+}
 
 /** Everything the command line decides, validated. */
 export interface CliOptions {
+  /** The first target's URI (the only one, most of the time). */
   uri: string;
+  /** Every target, named: from `-u [NAME=]URI` (repeatable) and `--targets FILE`. */
+  targets: CliTarget[];
+  /** The sections of the targets file other than `targets`, for the features. */
+  fileSections: TargetsFileSections | undefined;
+  /** `--events`: a file, or `-` for stderr. */
+  events: string | undefined;
+  /** Seconds without data after which a target is stale. */
+  staleAfter: number;
   demo: boolean;
   reconnect: boolean;
   reconnectInterval: number;
@@ -106,6 +138,11 @@ function integer(min: number, what: string) {
   };
 }
 
+/** `-u URI` or `-u NAME=URI`, repeatable. */
+function collectUri(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 function collectHeader(value: string, previous: string[]): string[] {
   const colon = value.indexOf(':');
   if (colon <= 0 || value.slice(0, colon).trim() === '' || /\s/.test(value.slice(0, colon).trim())) {
@@ -124,7 +161,19 @@ export function createProgram(
     .description('Watch a machine’s CPU, memory, disk and GPU live from a monitoring WebSocket server.')
     .version(version, '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
-    .option('-u, --uri <uri>', `WebSocket URI of the server (default: "${DEFAULT_WEBSOCKET_URI}")`)
+    .option(
+      '-u, --uri <uri>',
+      `server to watch, NAME=URI to name it; repeat to watch several (default: "${DEFAULT_WEBSOCKET_URI}")`,
+      collectUri,
+    )
+    .option('--targets <file>', 'watch the servers listed in FILE (YAML or JSON: targets: [{ name, uri }])')
+    .option('--events <file>', "write every connection event and alert to FILE as JSON Lines ('-': stderr)")
+    .option(
+      '--stale-after <seconds>',
+      'a server without data for this long counts as stale',
+      seconds(0, true),
+      DEFAULT_STALE_AFTER,
+    )
     .option('--demo', 'start a monitoring server of this machine in-process and watch it', false)
     .option('--no-reconnect', 'do not reconnect after a failure; exit 1 instead')
     .option(
@@ -207,7 +256,10 @@ export function createProgram(
 
 /** Raw values as commander parsed them. */
 interface ParsedFlags {
-  uri?: string;
+  uri?: string[];
+  targets?: string;
+  events?: string;
+  staleAfter: number;
   demo: boolean;
   reconnect: boolean;
   reconnectInterval: number;
@@ -243,12 +295,31 @@ export function resolveOptions(
   env: EnvironmentConfig,
   processEnv: NodeJS.ProcessEnv,
 ): CliOptions {
-  const uri = flags.uri ?? env.uri ?? DEFAULT_WEBSOCKET_URI;
-  if (!isWebSocketUri(uri)) {
-    throw new UsageError(
-      `invalid --uri: "${uri}" (expected a ws:// or wss:// URI, e.g. ws://localhost:8765)`,
-    );
+  const file = flags.targets === undefined ? undefined : readTargetsFile(flags.targets);
+  const uris =
+    flags.uri !== undefined || file !== undefined ? (flags.uri ?? []) : [env.uri ?? DEFAULT_WEBSOCKET_URI];
+  const targets: CliTarget[] = uris.map(parseTargetArgument);
+  for (const target of file?.targets ?? []) {
+    const { tokenFile, ca, cert, key, maxReconnectAttempts, ...rest } = target;
+    targets.push({
+      ...rest,
+      ...(tokenFile !== undefined ? { token: readToken(tokenFile) } : {}),
+      ...(ca !== undefined ? { ca: readPem('--targets ca', ca) } : {}),
+      ...(cert !== undefined ? { cert: readPem('--targets cert', cert) } : {}),
+      ...(key !== undefined ? { key: readPem('--targets key', key) } : {}),
+      ...(maxReconnectAttempts !== undefined ? { maxReconnectAttempts } : {}),
+    });
   }
+  const seen = new Set<string>();
+  for (const target of targets) {
+    if (seen.has(target.name)) {
+      throw new UsageError(
+        `invalid --uri: two targets are named "${target.name}" (name them: -u NAME=URI, each name once)`,
+      );
+    }
+    seen.add(target.name);
+  }
+  const uri = targets[0]!.uri;
   for (const [option, path] of [
     ['--save-data', flags.saveData],
     ['--log-file', flags.logFile ?? env.logFile],
@@ -268,6 +339,10 @@ export function resolveOptions(
   }
   return {
     uri,
+    targets,
+    fileSections: file?.sections,
+    events: flags.events,
+    staleAfter: flags.staleAfter,
     demo: flags.demo,
     reconnect: flags.reconnect,
     reconnectInterval: flags.reconnectInterval,
@@ -293,6 +368,22 @@ export function resolveOptions(
     key: flags.key === undefined ? undefined : readPem('--key', flags.key),
     insecure: flags.insecure,
   };
+}
+
+/** `URI` or `NAME=URI`; a target without a name is named after its host and port. */
+function parseTargetArgument(value: string): CliTarget {
+  const named = /^([^=]+)=(wss?:\/\/.*)$/i.exec(value);
+  const name = named ? named[1]!.trim() : undefined;
+  const uri = named ? named[2]! : value;
+  if (!isWebSocketUri(uri)) {
+    throw new UsageError(
+      `invalid --uri: "${uri}" (expected a ws:// or wss:// URI, e.g. ws://localhost:8765, optionally named: web1=ws://10.0.0.5:8765)`,
+    );
+  }
+  if (name !== undefined && (name === '' || name.length > 256 || /\p{C}/u.test(name))) {
+    throw new UsageError(`invalid --uri: target name "${name}" (expected 1 to 256 printable characters)`);
+  }
+  return { name: name ?? defaultTargetName(uri), uri };
 }
 
 function readToken(path: string): string {

@@ -5,12 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { CommanderError } from 'commander';
-import type { MonitoringClient } from '../client/monitoring-client.js';
 import { readEnvironmentConfig } from '../config.js';
 import { InvalidOptionError } from '../errors.js';
+import { defaultTargetName } from '../fleet/target.js';
+import { createFormatter } from '../formatters/create-formatter.js';
 import { shouldUseColor } from '../output/color-support.js';
 import { createSecretRedactor, REDACTED, redactHeaders, secretsOfHeaders, secretsOfUri } from '../redact.js';
 import { createCliLogger } from './cli-logger.js';
+import { FEATURES } from './features/index.js';
 import {
   type CliOptions,
   createProgram,
@@ -21,6 +23,8 @@ import {
   resolveOptions,
   UsageError,
 } from './options.js';
+import { type ActiveFeature, assembleSinks, type CommandSinks } from './sinks.js';
+import { formatRunStatistics } from './statistics.js';
 
 export interface CliIo {
   stdout: Writable | NodeJS.WritableStream;
@@ -35,11 +39,11 @@ const PROGRAM = 'monitoring-websocket-client';
 /** Runs the command line `argv` (without the node and script paths). Resolves to the exit code. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const env = io.env ?? process.env;
-  let options: CliOptions;
+  let command: ParsedCommand;
   try {
     const parsed = parseArguments(argv, io, env);
     if (typeof parsed === 'number') return parsed;
-    options = parsed;
+    command = parsed;
   } catch (error) {
     if (error instanceof UsageError || error instanceof InvalidOptionError) {
       io.stderr.write(`${PROGRAM}: error: ${error.message}\n`);
@@ -47,14 +51,20 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     throw error;
   }
-  return watch(options, io, env);
+  return watch(command, io, env);
 }
 
-function parseArguments(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): CliOptions | number {
+interface ParsedCommand {
+  options: CliOptions;
+  features: ActiveFeature[];
+}
+
+function parseArguments(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): ParsedCommand | number {
   const program = createProgram(packageVersion(), {
     out: (text) => io.stdout.write(text),
     err: (text) => io.stderr.write(text),
   });
+  for (const feature of FEATURES) feature.declare(program);
   try {
     program.parse(argv, { from: 'user' });
   } catch (error) {
@@ -64,13 +74,26 @@ function parseArguments(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): CliO
     }
     throw error;
   }
-  return resolveOptions(program.opts<ParsedFlags>(), readEnvironmentConfig(env), env);
+  const flags = program.opts<ParsedFlags>();
+  const options = resolveOptions(flags, readEnvironmentConfig(env), env);
+  const features: ActiveFeature[] = [];
+  for (const feature of FEATURES) {
+    const settings = feature.resolve(flags as unknown as Record<string, unknown>, env, options.fileSections);
+    if (settings !== undefined) features.push({ feature, settings });
+  }
+  return { options, features };
 }
 
-type EndReason = 'duration' | 'signal' | 'gave_up';
+type EndReason = 'duration' | 'signal' | 'gave_up' | 'feature';
 
-async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
-  const redact = createSecretRedactor([...secretsOfHeaders(options.headers), ...secretsOfUri(options.uri)]);
+async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const { options } = command;
+  const secrets = [...secretsOfHeaders(options.headers)];
+  for (const target of options.targets) {
+    secrets.push(...secretsOfUri(target.uri), ...secretsOfHeaders(target.headers ?? {}));
+    if (target.token) secrets.push(target.token);
+  }
+  const redact = createSecretRedactor(secrets);
   // Notices, errors and statistics may quote what a server echoed (a refused token): they
   // go through the same redactor as the logs.
   const stderr = redactingStream(io.stderr, redact);
@@ -82,39 +105,77 @@ async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Pr
       : {}),
     redact,
   });
-  if (options.insecure) {
+  if (options.insecure || options.targets.some((t) => t.insecure)) {
     io.stderr.write(
       `${PROGRAM}: warning: --insecure: the server's certificate is NOT verified; anyone on the path can read and change the data\n`,
     );
   }
 
   let demoServer: { stop(): Promise<void> } | undefined;
-  let uri = options.uri;
+  let targets = options.targets;
   if (options.demo) {
     const { MonitoringServer } = await import('../server/monitoring-server.js');
     const server = new MonitoringServer({ host: '127.0.0.1', port: 0, logger });
     const { url } = await server.start();
     demoServer = server;
-    uri = url;
+    targets = [{ name: defaultTargetName(url), uri: url }];
     io.stderr.write(`${PROGRAM}: demo: watching this machine through ${url}\n`);
   }
   logger.debug(
     `options: ${JSON.stringify({
       ...options,
+      targets: targets.map((t) => ({
+        ...t,
+        uri: withoutCredentials(t.uri),
+        token: t.token ? REDACTED : undefined,
+        key: t.key ? REDACTED : undefined,
+        headers: redactHeaders(t.headers ?? {}),
+      })),
       headers: redactHeaders(options.headers),
-      uri: withoutCredentials(uri),
+      uri: withoutCredentials(options.uri),
       key: options.key === undefined ? undefined : REDACTED,
     })}`,
   );
 
   // Loaded here, not at the top: `--help`, `--version` and usage errors need none of it (start-up time).
-  const { MonitoringClient } = await import('../client/monitoring-client.js');
-  let client: MonitoringClient;
+  const { MonitoringFleet } = await import('../fleet/monitoring-fleet.js');
+  const ending = new AbortController();
+  let featureExit: number | undefined;
+  let endRun: ((why: EndReason) => void) | undefined;
+  const color = shouldUseColor({ stream: io.stdout as { isTTY?: boolean }, env, requested: options.color });
+  let fleet: InstanceType<typeof MonitoringFleet>;
+  let sinks: CommandSinks;
   try {
-    client = new MonitoringClient({
-      uri,
-      formatType: options.format,
-      color: shouldUseColor({ stream: io.stdout as { isTTY?: boolean }, env, requested: options.color }),
+    sinks = await assembleSinks(
+      { ...options, targets },
+      command.features,
+      {
+        stdout: io.stdout as NodeJS.WritableStream,
+        stderr,
+        env,
+        logger,
+        color,
+        targetNames: targets.map((t) => t.name),
+        signal: ending.signal,
+        end: (exitCode) => {
+          featureExit = exitCode;
+          endRun?.('feature');
+        },
+      },
+      (error) => {
+        logger.warn(error.message);
+      },
+      logger,
+    );
+    fleet = new MonitoringFleet({
+      targets: targets.map((target) => ({
+        ...target,
+        headers: { ...options.headers, ...target.headers },
+        ...((target.ca ?? options.ca) ? { ca: target.ca ?? options.ca } : {}),
+        ...((target.cert ?? options.cert) ? { cert: target.cert ?? options.cert } : {}),
+        ...((target.key ?? options.key) ? { key: target.key ?? options.key } : {}),
+        ...((target.insecure ?? options.insecure) ? { rejectUnauthorized: false } : {}),
+      })),
       reconnect: options.reconnect,
       reconnectInterval: options.reconnectInterval,
       maxReconnectAttempts: options.maxReconnects,
@@ -122,27 +183,14 @@ async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Pr
       pingTimeout: options.pingTimeout,
       connectTimeout: options.connectTimeout,
       maxPayload: options.maxPayload,
-      storeHistory: options.history,
-      ...(options.saveData
-        ? {
-            saveData: options.saveData,
-            saveDataMaxSize: options.saveDataMaxSize,
-            saveDataMaxFiles: options.saveDataKeep,
-          }
-        : {}),
-      headers: options.headers,
-      ...(options.ca ? { ca: options.ca } : {}),
-      ...(options.cert ? { cert: options.cert } : {}),
-      ...(options.key ? { key: options.key } : {}),
-      ...(options.insecure ? { rejectUnauthorized: false } : {}),
-      output: io.stdout,
-      notices: stderr,
+      staleAfter: options.staleAfter,
+      sinks: sinks.sinks,
       logger,
     });
   } catch (error) {
     await demoServer?.stop();
     await logger.close();
-    if (error instanceof InvalidOptionError) {
+    if (error instanceof InvalidOptionError || error instanceof UsageError) {
       io.stderr.write(`${PROGRAM}: error: ${error.message}\n`);
       return EXIT_USAGE;
     }
@@ -156,21 +204,32 @@ async function watch(options: CliOptions, io: CliIo, env: NodeJS.ProcessEnv): Pr
       io.signal?.removeEventListener('abort', onAbort);
       resolve(why);
     };
+    endRun = end;
     const onAbort = () => end('signal');
     if (io.signal?.aborted) return end('signal');
     io.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.duration !== undefined)
       timers.push(setTimeout(() => end('duration'), options.duration * 1000));
-    client.wsClient.on('give_up', () => end('gave_up'));
-    client.start().catch(() => {
-      // Reported through the give_up event; a stop() during start() also lands here.
+    // The run fails only when every target has given up: one server down is a notice.
+    const gaveUp = new Set<string>();
+    fleet.on('gave_up', ({ target }) => {
+      gaveUp.add(target);
+      if (gaveUp.size === fleet.targetNames().length) end('gave_up');
     });
+    fleet.on('connected', ({ target }) => gaveUp.delete(target));
+    fleet.start().catch((error: unknown) => logger.error(`start failed: ${String(error)}`));
   });
 
-  await client.stop();
-  if (options.stats) stderr.write(`${client.formatter.formatStatistics(client.getStatistics())}\n`);
+  ending.abort();
+  await fleet.stop();
+  if (options.stats) {
+    const formatter =
+      sinks.display?.formatter ?? createFormatter(options.format, { color, showSource: targets.length > 1 });
+    stderr.write(`${formatRunStatistics(fleet, sinks, formatter)}\n`);
+  }
   await demoServer?.stop();
   await logger.close();
+  if (reason === 'feature' && featureExit !== undefined) return featureExit;
   return reason === 'gave_up' ? EXIT_FAILURE : EXIT_OK;
 }
 

@@ -246,6 +246,8 @@ function displayTime(value: unknown): string {
   if (value === null || value === undefined) return 'never';
   if (value instanceof Date) return localDateTime(value);
   if (typeof value === 'number') return localDateTime(new Date(value));
+  // The statistics give ISO 8601 strings (UTC): shown in local time like the rest.
+  if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return localDateTime(new Date(value));
   return displayValue(value);
 }
 

@@ -12,6 +12,7 @@ import { JSON_INDENT_LEVEL } from '../config.js';
 import type { ParsedMessage } from '../protocol/frame.js';
 import type { AlertSnapshot, MonitoringSnapshot } from '../protocol/snapshot.js';
 import { BaseFormatter, errorText, type FormatterOptions } from './base-formatter.js';
+import { indentJson } from './json-indent.js';
 
 const TERMINAL_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const TERMINAL_UNSAFE_ALL = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
@@ -52,45 +53,45 @@ export interface JsonFormatterOptions extends FormatterOptions {
 export class JsonFormatter extends BaseFormatter {
   /** Spaces of indentation; 0 for one line per record. */
   readonly indent: number;
-  readonly #sourceOpening: string;
 
   constructor(options: JsonFormatterOptions = {}) {
     // JSON is for machines: never coloured, whatever the option says.
     super({ ...options, color: false });
     const indent = options.indent ?? JSON_INDENT_LEVEL;
     this.indent = Number.isFinite(indent) && indent > 0 ? Math.min(10, Math.floor(indent)) : 0;
-    this.#sourceOpening = this.indent > 0 ? `{\n${' '.repeat(this.indent)}"source": ` : '{"source":';
   }
 
   /**
-   * The message as received (with `jsonl`, its very text when `raw` is given). With `showSource`, a `"source"` member is put first (a
-   * `source` of the message itself, if any, comes after it and wins for most parsers).
+   * The message as received: with `jsonl`, its very text when `raw` is given (byte for byte,
+   * and no re-serialization); with `json`, that text indented, numbers kept as written. With
+   * `showSource`, the record is wrapped: `{"source": NAME, "message": FRAME}`.
    */
   formatMonitoringData(snapshot: MonitoringSnapshot, message: ParsedMessage, raw?: string): string {
     const value = message === undefined ? snapshot : message;
-    // On one line, the text as received is the message itself, byte for byte, and costs no
-    // re-serialization (half the work of this format); a pretty-printed frame is re-serialized.
-    const verbatim =
-      this.indent === 0 && raw !== undefined && raw.charCodeAt(0) === 0x7b && !LINE_BREAK.test(raw);
+    const wrapped = this.showSource && snapshot.source !== undefined && snapshot.source !== '';
+    const margin = wrapped && this.indent > 0 ? ' '.repeat(this.indent) : '';
+    const asReceived = raw !== undefined && raw.charCodeAt(0) === 0x7b;
     let text: string;
     try {
-      text = verbatim
-        ? raw
-        : this.indent > 0
-          ? JSON.stringify(value, null, this.indent)
-          : JSON.stringify(value);
+      if (this.indent === 0) {
+        text = asReceived && !LINE_BREAK.test(raw) ? raw : JSON.stringify(value);
+      } else {
+        text = indentJson(asReceived ? raw : JSON.stringify(value), this.indent, margin);
+      }
     } catch {
       // JSON.stringify recurses: a message nested some thousands deep overflows the stack
       // (JSON.parse took it). Its normalized snapshot is flat, and says what it means.
-      text = this.indent > 0 ? JSON.stringify(snapshot, null, this.indent) : JSON.stringify(snapshot);
+      text =
+        this.indent > 0
+          ? indentJson(JSON.stringify(snapshot), this.indent, margin)
+          : JSON.stringify(snapshot);
     }
     const json = escapeJsonForTerminal(text);
-    const source = snapshot.source;
-    if (!this.showSource || source === undefined || source === '') return json;
-    const label = escapeJsonForTerminal(JSON.stringify(source));
-    if (json.length <= 2) return `${this.#sourceOpening}${label}${this.indent > 0 ? '\n}' : '}'}`;
-    // Splice after the opening brace rather than copy the message into a new object.
-    return `${this.#sourceOpening}${label},${json.slice(1)}`;
+    if (!wrapped) return json;
+    const label = escapeJsonForTerminal(JSON.stringify(snapshot.source));
+    return this.indent > 0
+      ? `{\n${margin}"source": ${label},\n${margin}"message": ${json}\n}`
+      : `{"source":${label},"message":${json}}`;
   }
 
   /** `{"type":"connection","message":...,"timestamp":...}`. */

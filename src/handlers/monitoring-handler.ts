@@ -1,28 +1,22 @@
 /**
- * The display-and-history handler: it picks the `monitoring_data` messages out of the frame
- * stream, applies the user's filter, keeps the last one and (when asked) a bounded history,
- * and hands each accepted record to `onRecord`.
+ * The history: it keeps the last accepted record and (when asked) a bounded history of them.
+ * In a client it is the `history` sink of the pipeline, which has already filtered the
+ * records; used on its own, as the documentation does, it picks the `monitoring_data`
+ * messages out of the frames given to `handleMessage`, applies its own filter, and hands each
+ * accepted record to `onRecord`.
  *
- * It does not format or print: the client owns the formatter and the output stream (both can
- * change at run time through `setFormatter`), so the handler stays a pure data component that
- * several clients, or a fleet view, can use without a terminal.
+ * It does not format or print: that is the display sink's job.
  */
 import { MAX_HISTORY_SIZE } from '../config.js';
 import { HistoryDisabledError, InvalidOptionError } from '../errors.js';
-import type { ParsedMessage, ReceivedFrame } from '../protocol/frame.js';
+import type { MonitoringRecord } from '../pipeline/record.js';
+import type { Sink } from '../pipeline/sink.js';
+import type { ParsedMessage } from '../protocol/frame.js';
 import type { MonitoringSnapshot } from '../protocol/snapshot.js';
 import type { IncomingMessage, MessageHandler } from './handler.js';
 import { RingBuffer } from './history.js';
 
-/** One accepted `monitoring_data` message: what was received and what it means. */
-export interface MonitoringRecord {
-  /** The normalized snapshot. */
-  snapshot: MonitoringSnapshot;
-  /** The message as received (parsed). */
-  message: ParsedMessage;
-  /** The frame as received: raw text, size, time of receipt. */
-  frame: ReceivedFrame;
-}
+export type { MonitoringRecord } from '../pipeline/record.js';
 
 /** Where accepted records go, one call per record; the client supplies it. */
 export type RecordSink = (record: MonitoringRecord) => void;
@@ -62,7 +56,8 @@ export interface MonitoringHandlerStats {
   historyCapacity: number;
 }
 
-export class MonitoringHandler implements MessageHandler {
+export class MonitoringHandler implements MessageHandler, Sink {
+  readonly name = 'history';
   /** True when the handler keeps a history (`storeHistory`). */
   readonly historyEnabled: boolean;
   readonly #history: RingBuffer<MonitoringRecord> | undefined;
@@ -93,8 +88,13 @@ export class MonitoringHandler implements MessageHandler {
     if (this.#closed || incoming?.type !== 'monitoring_data') return;
     const { snapshot, message, frame } = incoming;
     if (snapshot === undefined || message === undefined) return;
+    this.write({ target: snapshot.source ?? '', snapshot, message, frame });
+  }
+
+  /** One record of the pipeline (already filtered by it; this handler's own filter still applies). */
+  write(record: MonitoringRecord): void {
+    if (this.#closed) return;
     this.#messagesHandled++;
-    const record: MonitoringRecord = { snapshot, message, frame };
     if (this.#filter !== undefined) {
       let keep: boolean;
       try {
@@ -149,6 +149,11 @@ export class MonitoringHandler implements MessageHandler {
       historySize: this.#history?.size ?? 0,
       historyCapacity: this.#history?.capacity ?? 0,
     };
+  }
+
+  /** Handles records again after `close()` (a client restarted). History and counters are kept. */
+  start(): void {
+    this.#closed = false;
   }
 
   /** Stops handling messages. The history and last data stay readable. */

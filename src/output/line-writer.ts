@@ -42,21 +42,49 @@ export class LineWriter {
     return writer;
   }
 
+  /**
+   * The writer of `stream`, with its listeners on the stream while at least one user holds it:
+   * call `release()` when done, so that a library user's `process.stdout` keeps no listener
+   * of ours once every client has stopped.
+   */
+  static acquire(stream: OutputStream): LineWriter {
+    const writer = LineWriter.for(stream);
+    if (writer.#users++ === 0) {
+      writer.#stream.on('drain', writer.#onDrain);
+      writer.#stream.on('error', writer.#onError);
+    }
+    return writer;
+  }
+
+  #users = 0;
+
   constructor(stream: OutputStream) {
     this.#stream = stream;
-    // An EPIPE (reader of a pipe went away, e.g. `| head`) must not crash the process.
-    stream.on('drain', () => {
-      if (!this.#congested) return;
-      this.#congested = false;
-      for (const listener of this.#congestionListeners) listener(false);
-    });
-    stream.on('error', (error: Error) => {
-      if (this.#failed) return;
-      this.#failed = true;
-      this.#pending = '';
-      for (const listener of this.#errorListeners) listener(error);
-    });
   }
+
+  /** Gives back a writer taken with `acquire()`: the last user flushes it and removes its listeners. */
+  release(): void {
+    if (this.#users === 0) return;
+    this.flush();
+    if (--this.#users > 0) return;
+    this.#stream.removeListener('drain', this.#onDrain);
+    this.#stream.removeListener('error', this.#onError);
+    this.#congested = false;
+  }
+
+  readonly #onDrain = (): void => {
+    if (!this.#congested) return;
+    this.#congested = false;
+    for (const listener of this.#congestionListeners) listener(false);
+  };
+
+  // An EPIPE (reader of a pipe went away, e.g. `| head`) must not crash the process.
+  readonly #onError = (error: Error): void => {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#pending = '';
+    for (const listener of this.#errorListeners) listener(error);
+  };
 
   /** Calls `listener` once if the stream fails. Returns a function that removes it. */
   onError(listener: (error: Error) => void): () => void {

@@ -45,6 +45,8 @@ export interface ConnectionErrorEvent extends EventBase {
   readonly type: 'connection_error';
   readonly code: string;
   readonly message: string;
+  /** The WebSocket close code, when the connection was closed (1000 and 1001 are a normal end). */
+  readonly closeCode?: number;
 }
 export interface GaveUpEvent extends EventBase {
   readonly type: 'gave_up';

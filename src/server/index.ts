@@ -8,11 +8,21 @@ export type { ServerCliIo } from './cli.js';
 export { runServer } from './cli.js';
 export type { MetricsSource, SystemMetricsSourceOptions } from './metrics-source.js';
 export { SystemMetricsSource } from './metrics-source.js';
-export type { MonitoringServerOptions, ServerAddress } from './monitoring-server.js';
+export type { ServerAddress } from './monitoring-server.js';
+export { MonitoringServer } from './monitoring-server.js';
+export type { RefusalCounts, RefusalReason } from './refusal-summary.js';
+export type { MonitoringServerOptions } from './server-options.js';
 export {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_LOG_SUMMARY_INTERVAL,
   DEFAULT_MAX_CLIENTS,
+  DEFAULT_MAX_CLIENTS_PER_ADDRESS,
+  DEFAULT_MAX_MESSAGE_BURST,
+  DEFAULT_MAX_MESSAGE_RATE,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_SERVER_HOST,
   DEFAULT_SERVER_INTERVAL,
   DEFAULT_SERVER_PORT,
-  MonitoringServer,
-} from './monitoring-server.js';
+  MAX_CLIENT_PAYLOAD,
+} from './server-options.js';
+export type { TlsCredentials } from './tls-credentials.js';

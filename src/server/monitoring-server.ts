@@ -6,14 +6,25 @@
  *   of closing the connection with 1011;
  * - a client that does not read is disconnected once its unsent data passes a bound, so it
  *   never delays the others nor grows the server's memory;
- * - it collects only while a client is connected: an idle server costs nothing.
+ * - it collects only while a client is connected: an idle server costs nothing;
+ * - it can be exposed: a token, TLS, browsers refused unless their origin is allowed, and
+ *   bounds on what any client may cost (handshake time, pending handshakes, connections per
+ *   address, incoming messages), refusals logged as one summary line per period.
  *
  * Lifecycle: idle → starting → listening → stopping → stopped; a stopped server stays stopped.
+ *
+ * A connection, from accept to served:
+ *
+ *   TCP accept ─▶ HandshakeGuard (pending cap, per-address cap, handshake timeout)
+ *     ─▶ [TLS] ─▶ HTTP upgrade request ─▶ Origin allowed? (403) ─▶ token right? (401)
+ *     ─▶ WebSocket 101 ─▶ maxClients? (close 1008) ─▶ served: messages rate- and size-limited
  */
 
 import { promises as fs } from 'node:fs';
-import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server as HttpServer, type IncomingMessage, STATUS_CODES } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { InvalidOptionError, MonitoringError, StoppedError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -30,62 +41,55 @@ import {
   type StatusMessage,
 } from '../protocol/messages.js';
 import { type Clock, systemClock, type TimerHandle } from '../transport/clock.js';
-import { type AlertThresholds, checkAlerts, resolveThresholds } from './alerts.js';
+import { checkAlerts } from './alerts.js';
+import { BearerToken } from './bearer-token.js';
+import { exposureWarning } from './exposure.js';
+import { HandshakeGuard, peerAddress } from './handshake-guard.js';
 import { type MetricsSource, SystemMetricsSource } from './metrics-source.js';
+import { openFileLimit } from './open-file-limit.js';
+import { OriginPolicy } from './origin-policy.js';
+import { type RefusalCounts, type RefusalReason, RefusalSummary } from './refusal-summary.js';
+import {
+  type MonitoringServerOptions,
+  resolveServerOptions,
+  type ServerSettings,
+  tlsOption,
+} from './server-options.js';
 import { formatLocalTimestamp } from './timestamp.js';
+import type { TlsCredentials } from './tls-credentials.js';
+import { TokenBucket } from './token-bucket.js';
 
-/** Interface the server listens on by default: this machine only. */
-export const DEFAULT_SERVER_HOST = '127.0.0.1';
-/** Port of the Python server, and the client's default. */
-export const DEFAULT_SERVER_PORT = 8765;
-/** Seconds between two `monitoring_data` messages by default. */
-export const DEFAULT_SERVER_INTERVAL = 1;
-/** Clients served at once by default, as the Python server. */
-export const DEFAULT_MAX_CLIENTS = 1000;
-/** Unsent bytes a client may accumulate by default before it is dropped (1 MiB, some 700 messages). */
-export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
-/** Seconds `stop()` waits by default for clients to answer the close frame. */
-export const DEFAULT_CLOSE_TIMEOUT = 1;
-/** Largest frame accepted from a client (64 KiB): clients send only tiny requests. */
-export const MAX_CLIENT_PAYLOAD = 64 * 1024;
+// The options and their defaults live in server-options.ts; these were always importable from here.
+export {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_LOG_SUMMARY_INTERVAL,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_CLIENTS,
+  DEFAULT_MAX_CLIENTS_PER_ADDRESS,
+  DEFAULT_MAX_MESSAGE_BURST,
+  DEFAULT_MAX_MESSAGE_RATE,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  DEFAULT_SERVER_HOST,
+  DEFAULT_SERVER_INTERVAL,
+  DEFAULT_SERVER_PORT,
+  MAX_CLIENT_PAYLOAD,
+  type MonitoringServerOptions,
+  type NumberRule,
+  SERVER_NUMBER_RULES,
+  satisfiesRule,
+} from './server-options.js';
+
 /** Text of the `connection` message, as the Python server sends it. */
 export const CONNECTED_MESSAGE_TEXT = 'Connected to monitoring server';
 /** Close code sent to every client by `stop()`. */
 export const CLOSE_GOING_AWAY = 1001;
 /** Reason sent with {@link CLOSE_GOING_AWAY}. */
 export const SERVER_SHUTDOWN_REASON = 'Server shutting down';
-
-export interface MonitoringServerOptions {
-  /**
-   * Interface to listen on. Default `'127.0.0.1'`, this machine only; `'0.0.0.0'` or `'::'`
-   * lets anyone who reaches the machine read its metrics.
-   */
-  host?: string;
-  /** TCP port, 0 to 65535. Default 8765; 0 picks a free port (see `start()`'s result or `url`). */
-  port?: number;
-  /** Seconds between two `monitoring_data` messages, from 0.01 to 86400. Default 1. */
-  interval?: number;
-  /** Path whose disk usage the default metrics source reports. Default `'/'`; ignored with `metricsSource`. */
-  diskPath?: string;
-  /** Clients served at once, at least 1; the next ones are closed with 1008 "Server at capacity". Default 1000. */
-  maxClients?: number;
-  /** Alert thresholds in %; each one left out keeps its default (memory 80/90, disk 85/95). */
-  thresholds?: Partial<AlertThresholds>;
-  /** Where the metrics come from. Default: a {@link SystemMetricsSource} for `diskPath`. */
-  metricsSource?: MetricsSource;
-  /** Where connections, refusals, drops and collection failures are reported. Default: silent. */
-  logger?: Logger;
-  /**
-   * Bytes a client may leave unsent (in the socket's buffers) before it is disconnected
-   * instead of sent more, at least 1024. Default 1 MiB. A client that does not read thus
-   * costs at most this much memory and never delays the others.
-   */
-  maxBufferedBytes?: number;
-  /** Seconds `stop()` waits for clients to answer its close frame before cutting them off, 0 to 60. Default 1. */
-  closeTimeout?: number;
-  /** Time of the interval's timers and of the timestamps. Default: the system clock. */
-  clock?: Clock;
-}
+/** Close code for a client over its message rate (policy violation). */
+export const CLOSE_POLICY_VIOLATION = 1008;
+/** Reason sent to a client over its message rate. */
+export const MESSAGE_RATE_REASON = 'Too many messages';
 
 /** Where a started server listens. */
 export interface ServerAddress {
@@ -97,60 +101,8 @@ export interface ServerAddress {
   url: string;
 }
 
-/** Range of a numeric option, shared with the CLI so both say the same thing. */
-export interface NumberRule {
-  integer: boolean;
-  min: number;
-  max: number;
-  /** What is allowed, as error messages say it. */
-  allowed: string;
-}
-
-/** The numeric options' ranges. */
-export const SERVER_NUMBER_RULES = {
-  port: { integer: true, min: 0, max: 65535, allowed: 'an integer from 0 to 65535, 0 for any free port' },
-  interval: { integer: false, min: 0.01, max: 86400, allowed: 'a number of seconds from 0.01 to 86400' },
-  maxClients: { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER, allowed: 'an integer of at least 1' },
-  maxBufferedBytes: {
-    integer: true,
-    min: 1024,
-    max: Number.MAX_SAFE_INTEGER,
-    allowed: 'an integer number of bytes of at least 1024',
-  },
-  closeTimeout: { integer: false, min: 0, max: 60, allowed: 'a number of seconds from 0 to 60' },
-} as const satisfies Record<string, NumberRule>;
-
-/** True when `value` is a number that `rule` allows. */
-export function satisfiesRule(rule: NumberRule, value: unknown): value is number {
-  return (
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (!rule.integer || Number.isInteger(value)) &&
-    value >= rule.min &&
-    value <= rule.max
-  );
-}
-
-function numberOption(name: keyof typeof SERVER_NUMBER_RULES, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  const rule = SERVER_NUMBER_RULES[name];
-  if (!satisfiesRule(rule, value)) throw new InvalidOptionError(name, value, rule.allowed);
-  return value;
-}
-
-function stringOption(name: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new InvalidOptionError(name, value, 'a non-empty string');
-  return value;
-}
-
-function hasMethods(value: unknown, methods: readonly string[]): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
-  );
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function toBuffer(data: RawData): Buffer {
@@ -167,21 +119,35 @@ const LISTEN_ERRORS: Record<string, string> = {
   EAI_AGAIN: 'the host name could not be resolved',
 };
 
+/**
+ * File descriptors kept for the process besides its connections: stdio, libuv's own, the
+ * files and the nvidia-smi pipes of the metrics (Node alone opens some 20).
+ */
+const SPARE_FILE_DESCRIPTORS = 64;
+
 type ServerState = 'idle' | 'starting' | 'listening' | 'stopping' | 'stopped';
 
+/** What the server keeps about a client it serves. */
+interface Client {
+  peer: string;
+  address: string;
+  messages: TokenBucket;
+}
+
 export class MonitoringServer {
-  readonly #host: string;
-  readonly #port: number;
-  readonly #intervalMs: number;
-  readonly #maxClients: number;
-  readonly #maxBufferedBytes: number;
-  readonly #closeTimeoutMs: number;
-  readonly #thresholds: AlertThresholds;
+  readonly #settings: ServerSettings;
   readonly #source: MetricsSource;
   /** The path to check at start when the source is ours; undefined with an injected source. */
   readonly #diskPathToCheck: string | undefined;
   readonly #logger: Logger;
   readonly #clock: Clock;
+  readonly #token: BearerToken | undefined;
+  #tls: TlsCredentials | undefined;
+  readonly #origins: OriginPolicy;
+  readonly #summary: RefusalSummary;
+  readonly #guard: HandshakeGuard;
+  /** The open-file limit when known: connections are kept below it. */
+  readonly #fileLimit: number | undefined;
 
   #state: ServerState = 'idle';
   #http: HttpServer | undefined;
@@ -192,7 +158,7 @@ export class MonitoringServer {
   /** Every open socket, refused ones included, so that stop() can close them all. */
   readonly #sockets = new Set<WebSocket>();
   /** The clients being served. */
-  readonly #clients = new Set<WebSocket>();
+  readonly #clients = new Map<WebSocket, Client>();
   #socketGone: (() => void) | undefined;
 
   #loopActive = false;
@@ -208,50 +174,38 @@ export class MonitoringServer {
 
   /** @throws InvalidOptionError naming the first option that is not allowed. */
   constructor(options: MonitoringServerOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidOptionError('options', options, 'an object');
-    }
-    this.#host = stringOption('host', options.host, DEFAULT_SERVER_HOST);
-    this.#port = numberOption('port', options.port, DEFAULT_SERVER_PORT);
-    this.#intervalMs = numberOption('interval', options.interval, DEFAULT_SERVER_INTERVAL) * 1000;
-    const diskPath = stringOption('diskPath', options.diskPath, '/');
-    this.#maxClients = numberOption('maxClients', options.maxClients, DEFAULT_MAX_CLIENTS);
-    this.#maxBufferedBytes = numberOption(
-      'maxBufferedBytes',
-      options.maxBufferedBytes,
-      DEFAULT_MAX_BUFFERED_BYTES,
-    );
-    this.#closeTimeoutMs = numberOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT) * 1000;
-    this.#thresholds = resolveThresholds(options.thresholds);
-    if (options.logger !== undefined && !hasMethods(options.logger, ['debug', 'info', 'warn', 'error'])) {
-      throw new InvalidOptionError(
-        'logger',
-        options.logger,
-        'an object with debug, info, warn and error methods',
-      );
-    }
-    this.#logger = options.logger ?? silentLogger;
-    if (options.clock !== undefined && !hasMethods(options.clock, ['now', 'setTimeout', 'clearTimeout'])) {
-      throw new InvalidOptionError('clock', options.clock, 'a Clock (now, setTimeout, clearTimeout)');
-    }
-    this.#clock = options.clock ?? systemClock;
-    if (options.metricsSource !== undefined) {
-      if (!hasMethods(options.metricsSource, ['collect'])) {
-        throw new InvalidOptionError(
-          'metricsSource',
-          options.metricsSource,
-          'an object with a collect() method',
-        );
-      }
-      this.#source = options.metricsSource;
+    const settings = resolveServerOptions(options);
+    this.#settings = settings;
+    this.#logger = settings.logger ?? silentLogger;
+    this.#clock = settings.clock ?? systemClock;
+    this.#token = settings.token === undefined ? undefined : new BearerToken(settings.token);
+    this.#tls = settings.tls;
+    this.#origins = new OriginPolicy(settings.allowedOrigins);
+    if (settings.metricsSource !== undefined) {
+      this.#source = settings.metricsSource;
       this.#diskPathToCheck = undefined;
     } else {
-      this.#source = new SystemMetricsSource({ diskPath, logger: this.#logger });
-      this.#diskPathToCheck = diskPath;
+      this.#source = new SystemMetricsSource({ diskPath: settings.diskPath, logger: this.#logger });
+      this.#diskPathToCheck = settings.diskPath;
     }
+    this.#summary = new RefusalSummary({
+      clock: this.#clock,
+      periodMs: settings.logSummaryIntervalMs,
+      report: (line) => this.#logger.warn(line),
+    });
+    this.#fileLimit = openFileLimit();
+    const fileLimit = this.#fileLimit;
+    this.#guard = new HandshakeGuard({
+      clock: this.#clock,
+      handshakeTimeoutMs: settings.handshakeTimeoutMs,
+      maxPending: settings.maxPendingHandshakes,
+      maxPerAddress: settings.maxClientsPerAddress,
+      maxConnections: fileLimit === undefined ? Number.POSITIVE_INFINITY : fileLimit - SPARE_FILE_DESCRIPTORS,
+      onRefused: (reason, address) => this.#summary.count(reason, address),
+    });
   }
 
-  /** `ws://host:port` while listening, else undefined. */
+  /** `ws://host:port` (or `wss://`) while listening, else undefined. */
   get url(): string | undefined {
     return this.#state === 'listening' ? this.#address?.url : undefined;
   }
@@ -259,6 +213,11 @@ export class MonitoringServer {
   /** Clients being served (refused ones are not counted). */
   get clientCount(): number {
     return this.#clients.size;
+  }
+
+  /** Connections accepted whose TLS or WebSocket handshake is not complete. */
+  get pendingHandshakes(): number {
+    return this.#guard.pending;
   }
 
   /** `monitoring_data` messages broadcast by the collection loop (one per collection, whatever the client count). */
@@ -274,6 +233,28 @@ export class MonitoringServer {
   /** Clients disconnected because their unsent data passed `maxBufferedBytes`. */
   get clientsDropped(): number {
     return this.#clientsDropped;
+  }
+
+  /** Connections refused and clients cut off since the start, by reason (what the summary lines add up to). */
+  get refusals(): Readonly<RefusalCounts> {
+    return { ...this.#summary.totals };
+  }
+
+  /**
+   * Replaces the TLS certificate and key (a renewal) without a restart: connections made
+   * from now on get the new ones, open ones keep theirs.
+   * @throws InvalidOptionError (option `tls`) when they are not a valid pair, or the server
+   *   was not created with `tls`; the current ones are kept.
+   */
+  reloadTls(credentials: TlsCredentials): void {
+    if (this.#tls === undefined) {
+      throw new InvalidOptionError('tls', '[certificate and key]', 'a server created with the tls option');
+    }
+    const checked = tlsOption(credentials);
+    this.#tls = checked;
+    if (this.#http && 'setSecureContext' in this.#http) {
+      (this.#http as unknown as { setSecureContext(o: TlsCredentials): void }).setSecureContext(checked);
+    }
   }
 
   /**
@@ -310,29 +291,57 @@ export class MonitoringServer {
       }
     }
     if (this.#state !== 'starting') throw new StoppedError('the server was stopped while starting');
-    const http = createServer((_request, response) => {
-      // A browser or curl: say what this port is rather than hang up.
-      response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
+    const http: HttpServer = this.#tls
+      ? (createHttpsServer({ cert: this.#tls.cert, key: this.#tls.key }) as unknown as HttpServer)
+      : createServer();
+    http.on('request', (_request, response) => {
+      // A browser or curl: say what this port is rather than hang up, and free the connection.
+      response.writeHead(426, {
+        'content-type': 'text/plain; charset=utf-8',
+        upgrade: 'websocket',
+        connection: 'close',
+      });
       response.end('This is a WebSocket monitoring server: connect with a WebSocket client.\n');
     });
     const wss = new WebSocketServer({
-      server: http,
-      maxPayload: MAX_CLIENT_PAYLOAD,
+      noServer: true,
+      maxPayload: this.#settings.maxMessageSize,
       clientTracking: false,
       perMessageDeflate: false,
     });
+    // ws would answer a malformed upgrade with 400 by itself; listening lets us count it.
+    wss.on('wsClientError', (_error, socket) => this.#refuseHandshake(socket as Socket, 400, 'badHandshake'));
     this.#http = http;
     this.#wss = wss;
-    // ws re-emits the HTTP server's errors; without a listener they would crash the process.
-    wss.on('error', (error) => {
-      // Errors of listen() are start()'s to report.
+    // Before TLS and HTTP: a connection is bounded from its first moment.
+    http.on('connection', (socket: Socket) => {
+      if (this.#state === 'listening') this.#guard.accept(socket);
+      else socket.destroy();
+    });
+    http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onUpgrade(request, socket as Socket, head),
+    );
+    http.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      // Not HTTP, headers too large, ...; a reset is the peer leaving, no refusal.
+      if (error.code !== 'ECONNRESET' && socket.writable) {
+        const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+        this.#refuseHandshake(socket as Socket, status, 'badHandshake');
+      } else {
+        socket.destroy();
+      }
+    });
+    http.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      // A failed TLS handshake (plain HTTP on the TLS port, an unknown CA at the client...).
+      if (error.code !== 'ECONNRESET') this.#summary.count('badHandshake', peerAddress(socket));
+    });
+    // Errors after listen(): without a listener they would crash the process.
+    http.on('error', (error: Error) => {
       if (this.#state === 'listening') this.#logger.error(`server error: ${error.message}`);
     });
-    wss.on('connection', (ws, request) => this.#onConnection(ws, request));
     try {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
-        http.listen({ host: this.#host, port: this.#port }, () => {
+        http.listen({ host: this.#settings.host, port: this.#settings.port }, () => {
           http.off('error', reject);
           resolve();
         });
@@ -342,18 +351,38 @@ export class MonitoringServer {
       const reason = (code && LISTEN_ERRORS[code]) || (error as Error).message;
       throw new MonitoringError(
         'LISTEN_FAILED',
-        `cannot listen on ${this.#host}:${this.#port}: ${reason}${code ? ` (${code})` : ''}`,
+        `cannot listen on ${this.#settings.host}:${this.#settings.port}: ${reason}${code ? ` (${code})` : ''}`,
         { cause: error },
       );
     }
     const bound = http.address() as AddressInfo;
     const urlHost =
       bound.family === 'IPv6' || bound.address.includes(':') ? `[${bound.address}]` : bound.address;
-    this.#address = { host: bound.address, port: bound.port, url: `ws://${urlHost}:${bound.port}` };
+    const scheme = this.#tls ? 'wss' : 'ws';
+    this.#address = { host: bound.address, port: bound.port, url: `${scheme}://${urlHost}:${bound.port}` };
     if (this.#state !== 'starting') throw new StoppedError('the server was stopped while starting');
     this.#state = 'listening';
     this.#logger.debug(`listening on ${this.#address.url}`);
+    this.#warnAtStart(bound.address);
     return this.#address;
+  }
+
+  /** Says what is exposed, and whether the open-file limit lets the configured clients in. */
+  #warnAtStart(address: string): void {
+    const exposure = exposureWarning(address, {
+      token: this.#token !== undefined,
+      tls: this.#tls !== undefined,
+    });
+    if (exposure) this.#logger.warn(exposure);
+    const limit = this.#fileLimit;
+    const needed = this.#settings.maxClients + this.#settings.maxPendingHandshakes + SPARE_FILE_DESCRIPTORS;
+    if (limit !== undefined && limit < needed) {
+      this.#logger.warn(
+        `the open-file limit (ulimit -n) is ${limit}: at most ${Math.max(0, limit - SPARE_FILE_DESCRIPTORS)} ` +
+          `connections, fewer than the ${this.#settings.maxClients} clients and ${this.#settings.maxPendingHandshakes} pending ` +
+          `handshakes allowed; raise it (ulimit -n ${needed}) or lower the client limit`,
+      );
+    }
   }
 
   /**
@@ -374,14 +403,16 @@ export class MonitoringServer {
     const http = this.#http;
     if (http) {
       const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      this.#guard.close();
       for (const ws of this.#sockets) ws.close(CLOSE_GOING_AWAY, SERVER_SHUTDOWN_REASON);
-      await this.#waitForSockets(this.#closeTimeoutMs);
+      await this.#waitForSockets(this.#settings.closeTimeoutMs);
       for (const ws of this.#sockets) ws.terminate();
       this.#wss?.close();
       http.closeAllConnections();
       await httpClosed;
     }
     this.#clients.clear();
+    this.#summary.flush();
     this.#state = 'stopped';
   }
 
@@ -409,15 +440,74 @@ export class MonitoringServer {
    */
   broadcast(message: object | string): void {
     const text = typeof message === 'string' ? message : JSON.stringify(message);
-    for (const ws of this.#clients) this.#sendTo(ws, text);
+    for (const ws of this.#clients.keys()) this.#sendTo(ws, text);
   }
 
   // ---- connections ------------------------------------------------------------------------
 
+  /** An HTTP upgrade request: refused with a status, or handed to ws for the 101. */
+  #onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
+    if (this.#state !== 'listening') {
+      socket.destroy();
+      return;
+    }
+    // Browsers only: version 8 of the protocol named it Sec-WebSocket-Origin.
+    const origin = request.headers.origin ?? firstHeader(request.headers['sec-websocket-origin']);
+    if (!this.#origins.allows(origin)) {
+      this.#refuseHandshake(socket, 403, 'forbiddenOrigin');
+      return;
+    }
+    if (this.#token && this.#token.check(request.headers.authorization) !== 'ok') {
+      // The status says no more than "no": which of missing or wrong is the client's to know.
+      this.#refuseHandshake(socket, 401, 'unauthorized', { 'WWW-Authenticate': 'Bearer' });
+      return;
+    }
+    this.#wss?.handleUpgrade(request, socket, head, (ws) => this.#onConnection(ws, request));
+  }
+
+  /** Answers a handshake with an HTTP error and closes the connection; counted in the summary. */
+  #refuseHandshake(
+    socket: Socket,
+    status: number,
+    reason: RefusalReason,
+    headers: Record<string, string> = {},
+  ): void {
+    this.#summary.count(reason, peerAddress(socket));
+    this.#guard.refused(socket);
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = `${STATUS_CODES[status] ?? 'Refused'}\n`;
+    const lines = [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}`,
+      'Connection: close',
+      'Content-Type: text/plain; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    ];
+    // Destroyed once written: a client that never reads cannot keep it (nor can one that never closes).
+    socket.once('finish', () => socket.destroy());
+    socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  }
+
   #onConnection(ws: WebSocket, request: IncomingMessage): void {
-    const peer = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+    const socket = request.socket;
+    const address = peerAddress(socket);
+    const peer = `${address}:${socket.remotePort ?? '?'}`;
+    this.#guard.served(socket);
     this.#sockets.add(ws);
-    ws.on('error', (error) => this.#logger.debug(`client ${peer}: ${error.message}`));
+    ws.on('error', (error: Error & { code?: string }) => {
+      // ws closes the connection itself (1009 for a message too large, 1002 for a bad frame).
+      if (this.#clients.has(ws)) {
+        this.#summary.count(
+          error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'messageSize' : 'protocolError',
+          address,
+        );
+        this.#removeClient(ws);
+      }
+      this.#logger.debug(`client ${peer}: ${error.message}`);
+    });
     ws.on('close', (code) => {
       this.#sockets.delete(ws);
       if (this.#removeClient(ws)) {
@@ -429,14 +519,27 @@ export class MonitoringServer {
       ws.close(CLOSE_GOING_AWAY, SERVER_SHUTDOWN_REASON);
       return;
     }
-    if (this.#clients.size >= this.#maxClients) {
-      this.#logger.warn(`refused client ${peer}: ${this.#maxClients} clients already connected`);
-      ws.close(CLOSE_SERVER_AT_CAPACITY, SERVER_AT_CAPACITY_REASON);
+    if (this.#clients.size >= this.#settings.maxClients) {
+      this.#summary.count('atCapacity', address);
+      this.#closeWithin(ws, CLOSE_SERVER_AT_CAPACITY, SERVER_AT_CAPACITY_REASON);
       return;
     }
-    this.#clients.add(ws);
+    const client: Client = {
+      peer,
+      address,
+      messages: new TokenBucket(
+        this.#settings.maxMessageRate,
+        this.#settings.maxMessageBurst,
+        this.#clock.now(),
+      ),
+    };
+    this.#clients.set(ws, client);
     this.#logger.info(`client ${peer} connected; ${this.#clients.size} connected`);
-    ws.on('message', (data, isBinary) => this.#onMessage(ws, data, isBinary));
+    ws.on('message', (data, isBinary) => {
+      if (this.#admit(ws, client)) this.#onMessage(ws, data, isBinary);
+    });
+    // Pings cost a pong each: they count as messages.
+    ws.on('ping', () => this.#admit(ws, client));
     const hello: ConnectionMessage = {
       type: 'connection',
       status: 'connected',
@@ -445,6 +548,29 @@ export class MonitoringServer {
     };
     this.#sendTo(ws, JSON.stringify(hello));
     if (this.#clients.size === 1) this.#startLoop();
+  }
+
+  /**
+   * True when a client's incoming message is within its rate. Past it the client is cut off
+   * at once (close 1008) and no longer read, so a flood costs the others nothing more.
+   */
+  #admit(ws: WebSocket, client: Client): boolean {
+    if (!this.#clients.has(ws)) return false;
+    if (client.messages.take(this.#clock.now())) return true;
+    this.#summary.count('messageRate', client.address);
+    this.#removeClient(ws);
+    this.#logger.debug(`client ${client.peer} cut off: over ${this.#settings.maxMessageRate} messages/s`);
+    this.#closeWithin(ws, CLOSE_POLICY_VIOLATION, MESSAGE_RATE_REASON);
+    // Not read any more: its close frame is not awaited, closeTimeout ends it.
+    ws.pause();
+    return false;
+  }
+
+  /** Sends a close frame, and cuts the connection if it is still open after `closeTimeout`. */
+  #closeWithin(ws: WebSocket, code: number, reason: string): void {
+    ws.close(code, reason);
+    const timer = this.#clock.setTimeout(() => ws.terminate(), this.#settings.closeTimeoutMs);
+    ws.once('close', () => this.#clock.clearTimeout(timer));
   }
 
   /** Forgets a client; true when it was one. The loop stops with the last client. */
@@ -486,10 +612,11 @@ export class MonitoringServer {
   /** Sends unless the client is over its buffer bound, in which case it is dropped. */
   #sendTo(ws: WebSocket, text: string): void {
     if (ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > this.#maxBufferedBytes) {
+    if (ws.bufferedAmount > this.#settings.maxBufferedBytes) {
       this.#clientsDropped += 1;
-      this.#logger.warn(
-        `dropped a client that does not read: ${ws.bufferedAmount} bytes unsent (limit ${this.#maxBufferedBytes})`,
+      this.#summary.count('slowReader', this.#clients.get(ws)?.address);
+      this.#logger.debug(
+        `dropped a client that does not read: ${ws.bufferedAmount} bytes unsent (limit ${this.#settings.maxBufferedBytes})`,
       );
       this.#removeClient(ws);
       // terminate, not close: a close frame would only queue behind what it does not read.
@@ -510,7 +637,7 @@ export class MonitoringServer {
     if (this.#loopActive || this.#state !== 'listening') return;
     this.#loopActive = true;
     this.#source.resetBaseline?.();
-    this.#nextTickAt = this.#clock.now() + this.#intervalMs;
+    this.#nextTickAt = this.#clock.now() + this.#settings.intervalMs;
     this.#schedule(this.#loopGeneration);
   }
 
@@ -552,16 +679,16 @@ export class MonitoringServer {
     // The broadcast may have dropped the last client, which ends this loop.
     if (generation !== this.#loopGeneration) return;
     const now = this.#clock.now();
-    this.#nextTickAt += this.#intervalMs;
+    this.#nextTickAt += this.#settings.intervalMs;
     // A collection slower than the interval skips the ticks it overran rather than bunching them.
-    if (this.#nextTickAt <= now) this.#nextTickAt = now + this.#intervalMs;
+    if (this.#nextTickAt <= now) this.#nextTickAt = now + this.#settings.intervalMs;
     this.#schedule(generation);
   }
 
   #broadcastData(data: RealMonitoringData): void {
     const timestamp = this.#timestamp();
     const message: MonitoringDataMessage = { type: 'monitoring_data', timestamp, data };
-    const alerts = checkAlerts(data, this.#thresholds, timestamp);
+    const alerts = checkAlerts(data, this.#settings.thresholds, timestamp);
     if (alerts.length > 0) message.alerts = alerts;
     let text: string;
     try {
@@ -571,6 +698,6 @@ export class MonitoringServer {
       return;
     }
     this.#messagesSent += 1;
-    for (const ws of this.#clients) this.#sendTo(ws, text);
+    for (const ws of this.#clients.keys()) this.#sendTo(ws, text);
   }
 }
