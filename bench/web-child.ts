@@ -1,7 +1,8 @@
 /**
- * The fleet process of the web benchmark: `count` targets (one WebSocketClient each, the
- * default heartbeat) feeding one Pipeline, with the WebSink (`web: true`) or without any sink.
- * Built code (dist/) is measured. Talks to bench/web.ts over IPC:
+ * The fleet process of the web benchmark: a MonitoringFleet of `count` targets (the default
+ * heartbeat and reconnection) with the WebSink (`web: true`) or without it; a counting sink
+ * in both. Built code (dist/) is measured.
+ * Talks to bench/web.ts over IPC:
  *
  *   child ─▶ { event: 'ready', url }       every target connected (url: the dashboard, or null)
  *   parent ─▶ { cmd: 'measure', windowMs } child ─▶ { event: 'measured', result: FanInResult }
@@ -9,8 +10,9 @@
  *
  * Usage (by bench/web.ts): node --import tsx bench/web-child.ts '{"uri":..., "count":1000, "web":true}'
  */
+
+import type * as FleetModule from '../src/fleet/monitoring-fleet.js';
 import type * as Library from '../src/index.js';
-import type * as PipelineModule from '../src/pipeline/pipeline.js';
 import { FAN_IN_BATCH, measureWindow } from './baselines.js';
 import type { FanInResult } from './results.js';
 
@@ -26,36 +28,21 @@ export type WebChildMessage =
   | { event: 'failed'; error: string };
 
 async function main(spec: WebChildSpec): Promise<void> {
-  const { WebSocketClient, WebSink } = (await import(
-    new URL('../dist/index.js', import.meta.url).href
-  )) as typeof Library;
-  const { Pipeline } = (await import(
-    new URL('../dist/pipeline/pipeline.js', import.meta.url).href
-  )) as typeof PipelineModule;
+  const { WebSink } = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Library;
+  const { MonitoringFleet } = (await import(
+    new URL('../dist/fleet/monitoring-fleet.js', import.meta.url).href
+  )) as typeof FleetModule;
   const web = spec.web ? new WebSink({ port: 0 }) : undefined;
-  const pipeline = new Pipeline({ sinks: web ? [web] : [] });
-  await pipeline.start();
   let received = 0;
-  const clients: InstanceType<typeof WebSocketClient>[] = [];
+  const counter = { name: 'count', write: () => void received++ };
+  const fleet = new MonitoringFleet({ sinks: web ? [counter, web] : [counter] });
+  await fleet.start();
   for (let i = 0; i < spec.count; i += FAN_IN_BATCH) {
     const batch: Promise<void>[] = [];
     for (let j = i; j < Math.min(spec.count, i + FAN_IN_BATCH); j++) {
       const name = `target-${j}`;
-      pipeline.emit({ type: 'target_added', target: name, at: Date.now(), uri: spec.uri, labels: {} });
-      const client = new WebSocketClient(spec.uri);
-      client.on('frame', (frame) => {
-        received++;
-        pipeline.receive(name, frame);
-      });
-      client.on('connected', ({ attempt }) =>
-        pipeline.emit({ type: 'connected', target: name, at: Date.now(), uri: spec.uri, attempt }),
-      );
-      client.on('disconnected', ({ code, reason, willReconnect }) =>
-        pipeline.emit({ type: 'disconnected', target: name, at: Date.now(), code, reason, willReconnect }),
-      );
-      client.on('heartbeat', ({ rttMs }) => pipeline.noteRtt(name, rttMs));
-      clients.push(client);
-      batch.push(client.start());
+      await fleet.add({ name, uri: spec.uri });
+      batch.push(fleet.whenConnected(name));
     }
     await Promise.all(batch);
   }
@@ -67,8 +54,7 @@ async function main(spec: WebChildSpec): Promise<void> {
       process.send?.({ event: 'measured', result } satisfies WebChildMessage);
       return;
     }
-    await Promise.all(clients.map((client) => client.stop()));
-    await pipeline.close();
+    await fleet.stop();
     process.disconnect();
   });
 }

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { MonitoringFleet } from '../src/fleet/monitoring-fleet.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { parseFrame } from '../src/protocol/frame.js';
 import { WebSink } from '../src/web/web-sink.js';
@@ -15,7 +16,6 @@ import { type Browser, launchBrowser } from './helpers/browser.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { fixture } from './helpers/fixtures.js';
 import { TestServer, until } from './helpers/test-server.js';
-import { watchTargets } from './helpers/web-fleet.js';
 import { requireBuiltPage } from './helpers/web-page.js';
 
 const IMAGES = fileURLToPath(new URL('../docs/images/', import.meta.url));
@@ -182,23 +182,27 @@ describe('web dashboard in a browser', () => {
   let web: WebSink;
   let pipeline: Pipeline;
   let servers: TestServer[];
-  let fleet: ReturnType<typeof watchTargets>;
+  let fleet: MonitoringFleet;
   const problems: string[] = [];
   const dialogs: string[] = [];
 
   before(async () => {
     web = new WebSink({ port: 0 });
-    pipeline = new Pipeline({ sinks: [web], clock });
-    await pipeline.start();
     servers = [await TestServer.start(), await TestServer.start()];
-    fleet = watchTargets(
-      pipeline,
-      [
+    fleet = new MonitoringFleet({
+      targets: [
         { name: 'alpha', uri: servers[0]!.url },
         { name: 'bravo', uri: servers[1]!.url },
       ],
+      sinks: [web],
       clock,
-    );
+      pingInterval: 0,
+      reconnectInterval: 1,
+      // Killed, alpha retries once (on the fake clock), then gives up: the row goes down.
+      maxReconnectAttempts: 1,
+    });
+    pipeline = fleet.pipeline;
+    await fleet.start();
     await until(() => pipeline.targets().every((row) => row.status === 'up'), 3000, 'both connected');
     await servers[0]!.broadcast(
       message({ cpu: 12.5, memory: 40.2, disk: 30.1, host: 'alpha-host', gpu: 37 }),
@@ -219,7 +223,6 @@ describe('web dashboard in a browser', () => {
   after(async () => {
     await page?.close();
     await fleet?.stop();
-    await pipeline?.close();
     for (const server of servers ?? []) await server.close();
   });
 
@@ -326,7 +329,9 @@ describe('web dashboard in a browser', () => {
       await page.locator('[data-target="alpha"] [data-col="status"]').getAttribute('title'),
       'reconnecting',
     );
-    pipeline.emit({ type: 'gave_up', target: 'alpha', at: clock.now(), message: 'gave up', attempts: 3 });
+    // The retry falls due, is refused, and the client gives up.
+    clock.tick(1000);
+    await until(() => pipeline.target('alpha')?.status === 'down', 3000, 'alpha down');
     clock.tick(1000);
     await cellShows(page, 'alpha', 'status', '✗');
     await page.keyboard.press('s');
@@ -377,6 +382,7 @@ describe('web dashboard with 1,000 targets', () => {
   it('draws only the rows in view, scrolls to the last, and sorts the whole fleet', async () => {
     const clock = new FakeClock(Date.now());
     const web = new WebSink();
+    // No servers needed here: a pipeline fed directly, as a replay would.
     const pipeline = new Pipeline({ sinks: [web], clock });
     await pipeline.start();
     const data = fixture('real-server', 'monitoring_data') as {
@@ -439,8 +445,6 @@ describe('web dashboard screenshots', () => {
   it('saves the fleet view and a detail view to docs/images/', async () => {
     const clock = new FakeClock(Date.now());
     const web = new WebSink();
-    const pipeline = new Pipeline({ sinks: [web], clock });
-    await pipeline.start();
     const machines: [string, Values][] = [
       [
         'gpu-box-1',
@@ -458,11 +462,14 @@ describe('web dashboard screenshots', () => {
       ['backup', { cpu: 3.1, memory: 14.8, disk: 58, host: 'backup', alerts: false }],
     ];
     const servers = await Promise.all(machines.map(() => TestServer.start()));
-    const fleet = watchTargets(
-      pipeline,
-      machines.map(([name], i) => ({ name, uri: servers[i]!.url })),
+    const fleet = new MonitoringFleet({
+      targets: machines.map(([name], i) => ({ name, uri: servers[i]!.url })),
+      sinks: [web],
       clock,
-    );
+      pingInterval: 0,
+    });
+    const pipeline = fleet.pipeline;
+    await fleet.start();
     const page = await browser.context.newPage();
     try {
       await until(() => pipeline.targets().every((row) => row.status === 'up'), 3000, 'all connected');
@@ -508,7 +515,6 @@ describe('web dashboard screenshots', () => {
     } finally {
       await page.close();
       await fleet.stop();
-      await pipeline.close();
       for (const server of servers) await server.close();
     }
   });

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { InvalidOptionError } from '../src/errors.js';
+import { MonitoringFleet } from '../src/fleet/monitoring-fleet.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import type { TargetRow } from '../src/pipeline/target-row.js';
 import { TOKEN_COOKIE } from '../src/web/access.js';
@@ -16,7 +17,6 @@ import { FakeClock } from './helpers/fake-clock.js';
 import { fixture } from './helpers/fixtures.js';
 import { SseReader } from './helpers/sse.js';
 import { TestServer, until } from './helpers/test-server.js';
-import { watchTargets } from './helpers/web-fleet.js';
 import { httpGet, requireBuiltPage } from './helpers/web-page.js';
 
 const HOSTILE = '<script>globalThis.pwned=1</script><img src=x onerror=alert(1)>';
@@ -36,28 +36,29 @@ describe('WebSink over real HTTP', () => {
   let web: WebSink;
   let pipeline: Pipeline;
   let servers: TestServer[];
-  let fleet: ReturnType<typeof watchTargets>;
+  let fleet: MonitoringFleet;
   let base: string;
 
   before(async () => {
     requireBuiltPage();
+    servers = [await TestServer.start(), await TestServer.start()];
     web = new WebSink({ port: 0 });
-    pipeline = new Pipeline({ sinks: [web], clock });
-    // Listening first: the URL is known before the pipeline starts, and the API says so.
+    fleet = new MonitoringFleet({
+      targets: [
+        { name: 'alpha', uri: servers[0]!.url },
+        { name: 'web 2/b', uri: servers[1]!.url },
+      ],
+      sinks: [web],
+      clock,
+      pingInterval: 0,
+    });
+    pipeline = fleet.pipeline;
+    // Listening first: the URL is known before the fleet starts, and the API says so.
     await web.listen();
     base = web.url!;
     const early = await httpGet(`${base}api/targets`);
     assert.equal(early.status, 503);
-    await pipeline.start();
-    servers = [await TestServer.start(), await TestServer.start()];
-    fleet = watchTargets(
-      pipeline,
-      [
-        { name: 'alpha', uri: servers[0]!.url },
-        { name: 'web 2/b', uri: servers[1]!.url },
-      ],
-      clock,
-    );
+    await fleet.start();
     await until(() => pipeline.targets().every((row) => row.status === 'up'), 3000, 'both connected');
     await servers[0]!.broadcast(monitoringData(12.5, 'alpha-host'));
     await servers[1]!.broadcast(monitoringData(87, HOSTILE));
@@ -66,7 +67,6 @@ describe('WebSink over real HTTP', () => {
 
   after(async () => {
     await fleet.stop();
-    await pipeline.close();
     for (const server of servers) await server.close();
   });
 

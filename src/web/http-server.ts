@@ -100,6 +100,15 @@ export class WebServer {
     });
   }
 
+  /**
+   * Whether the listening socket keeps the process alive. Off until the pipeline starts, so
+   * that a command failing between listen() and start() still exits.
+   */
+  keepsProcessAlive(keep: boolean): void {
+    if (keep) this.#server.ref();
+    else this.#server.unref();
+  }
+
   /** The bound address, once listening. */
   get address(): AddressInfo | undefined {
     return this.#address;

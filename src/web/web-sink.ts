@@ -125,6 +125,8 @@ export class WebSink implements Sink {
         },
       });
       this.#server = server;
+      // Until start(), a listening dashboard alone does not hold the process (see start()).
+      server.keepsProcessAlive(this.#context !== undefined);
       this.#listening = server.listen();
       this.#listening.catch(() => {
         this.#listening = undefined;
@@ -169,6 +171,7 @@ export class WebSink implements Sink {
         : { maxBehindIntervals: this.#options.maxBehindIntervals }),
     });
     await this.listen();
+    this.#server?.keepsProcessAlive(true);
   }
 
   write(record: MonitoringRecord): void {
