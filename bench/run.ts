@@ -3,7 +3,7 @@
  * figure beside a baseline measured in the same run, printed as a table and written to
  * bench/results/latest.json. See bench/README.md.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server]
+ * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server,savedata]
  *        BENCH_QUICK=1 is the same as --quick (about a minute instead of about five).
  * dist/ must be built first (`npm run bench` does it).
  */
@@ -23,12 +23,13 @@ import {
   QUICK,
   type Row,
   type Settings,
+  saveDataSuite,
   startupSuite,
   throughputSuite,
 } from './suites.js';
 import { webSuite } from './web.js';
 
-const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup', 'server', 'web'] as const;
+const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup', 'server', 'savedata', 'web'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 /** Machine and run description, printed above the table and saved with it. */
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
       fanin: () => fanInSuite(server, settings, progress),
       startup: () => startupSuite(server, settings, progress),
       server: () => serverSecuritySuite(settings, progress),
+      savedata: () => saveDataSuite(server, settings, progress),
       web: () => webSuite(server, settings, progress),
     };
     for (const name of SUITES) {

@@ -13,8 +13,26 @@ export type { MonitoringClientOptions, MonitoringClientStatistics } from './clie
 export { MonitoringClient } from './client/monitoring-client.js';
 export type { SimpleMonitoringClientOptions } from './client/simple-monitoring-client.js';
 export { SimpleMonitoringClient } from './client/simple-monitoring-client.js';
-// Configuration and errors
-export * from './config.js';
+// Configuration and errors: the documented defaults
+export type { FormatType, LogLevel } from './config.js';
+export {
+  CONNECT_TIMEOUT,
+  DEFAULT_FORMAT_TYPE,
+  DEFAULT_WEBSOCKET_URI,
+  FORMAT_TYPES,
+  JSON_INDENT_LEVEL,
+  LOG_ROTATION_KEEP,
+  LOG_ROTATION_SIZE,
+  MAX_HISTORY_SIZE,
+  MAX_PAYLOAD,
+  MAX_RECONNECT_ATTEMPTS,
+  PING_INTERVAL,
+  PING_TIMEOUT,
+  PROGRESS_BAR_LENGTH,
+  RECONNECT_INTERVAL,
+  THRESHOLD_CRITICAL,
+  THRESHOLD_WARNING,
+} from './config.js';
 export type { ConnectionErrorCode } from './errors.js';
 export {
   ConnectionError,
@@ -25,6 +43,17 @@ export {
   SendError,
   StoppedError,
 } from './errors.js';
+// The fleet and the pipeline: many targets, one way through, every consumer a sink
+export type {
+  FleetEvents,
+  FleetState,
+  FleetStatistics,
+  MonitoringFleetOptions,
+} from './fleet/monitoring-fleet.js';
+export { MonitoringFleet } from './fleet/monitoring-fleet.js';
+export type { RecordStreamOptions } from './fleet/record-stream.js';
+export type { ConnectionOptions, TargetOptions } from './fleet/target.js';
+export { defaultTargetName } from './fleet/target.js';
 export type { FormatterOptions, UsageStatus } from './formatters/base-formatter.js';
 // Formatters and output
 export {
@@ -41,9 +70,8 @@ export { DetailedFormatter } from './formatters/detailed-formatter.js';
 export type { JsonFormatterOptions } from './formatters/json-formatter.js';
 export { escapeJsonForTerminal, JsonFormatter, JsonLinesFormatter } from './formatters/json-formatter.js';
 export { SimpleFormatter } from './formatters/simple-formatter.js';
+// Handlers (the documented names)
 export type { IncomingMessage, MessageHandler } from './handlers/handler.js';
-// Handlers
-export { RingBuffer } from './handlers/history.js';
 export type {
   CorruptLine,
   LoggingHandlerOptions,
@@ -60,7 +88,6 @@ export {
 export type {
   MonitoringHandlerOptions,
   MonitoringHandlerStats,
-  MonitoringRecord,
   RecordSink,
 } from './handlers/monitoring-handler.js';
 export { MonitoringHandler } from './handlers/monitoring-handler.js';
@@ -68,7 +95,12 @@ export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { ColorDecisionInput } from './output/color-support.js';
 export { shouldUseColor } from './output/color-support.js';
-export { LineWriter } from './output/line-writer.js';
+export type * from './pipeline/events.js';
+export type { PipelineOptions } from './pipeline/pipeline.js';
+export { Pipeline } from './pipeline/pipeline.js';
+export type { MonitoringRecord } from './pipeline/record.js';
+export type { Sink, SinkContext, SinkStatistics } from './pipeline/sink.js';
+export type { TargetRow, TargetStatus } from './pipeline/target-row.js';
 export type { InvalidFrameReason, ParsedMessage, ReceivedFrame } from './protocol/frame.js';
 // Protocol
 export { messageType, parseFrame } from './protocol/frame.js';
@@ -88,7 +120,10 @@ export {
 } from './protocol/normalize.js';
 export { isTerminalSafe, sanitizeForTerminal } from './protocol/sanitize.js';
 export type * from './protocol/snapshot.js';
-export { createSecretRedactor, isSensitiveHeader, redactHeaders } from './redact.js';
+export type { DisplaySinkOptions } from './sinks/display-sink.js';
+export { DisplaySink } from './sinks/display-sink.js';
+export type { EventsFileSinkOptions } from './sinks/events-file-sink.js';
+export { EventsFileSink } from './sinks/events-file-sink.js';
 // Transport
 export { ClientState } from './transport/client-state.js';
 export type { Clock, TimerHandle } from './transport/clock.js';
@@ -112,13 +147,7 @@ export {
 } from './transport/websocket-client.js';
 
 // ---- Web dashboard (issue 16): the WebSink serves a live page, a JSON API and a live stream ----
-export { generateToken } from './web/access.js';
-export type { WebAddress } from './web/address.js';
-export { DEFAULT_WEB_HOST, isPrivateBind, parseWebAddress } from './web/address.js';
-export type { MemoryHistoryOptions } from './web/history.js';
-export { DEFAULT_HISTORY_POINTS, MemoryHistory } from './web/history.js';
 export type { HistorySeries, HistorySource } from './web/history-source.js';
 export { WebDashboardError, type WebDashboardErrorCode } from './web/web-error.js';
-export type { LiveBatch, WebAlert, WebRow } from './web/web-row.js';
 export type { WebSinkOptions, WebSinkStats } from './web/web-sink.js';
 export { WebSink } from './web/web-sink.js';

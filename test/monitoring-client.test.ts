@@ -277,6 +277,102 @@ describe('MonitoringClient', () => {
   });
 });
 
+describe('MonitoringClient lifecycle and sinks', () => {
+  const FRAME = fixtureFrame('documented', 'monitoring_data');
+
+  it('reports a formatter that throws once per record through onError, does not count it as displayed, and still calls onMessage', async () => {
+    const server = await TestServer.start({ greeting: [FRAME, FRAME] });
+    class Broken extends SimpleFormatter {
+      override formatMonitoringData(): string {
+        throw new Error('formatter broke');
+      }
+    }
+    const errors: string[] = [];
+    let messages = 0;
+    const output = new PassThrough();
+    const client = new MonitoringClient({
+      uri: server.url,
+      formatter: new Broken(),
+      output,
+      notices: null,
+      pingInterval: 0,
+      onError: (error) => errors.push(error.message),
+      onMessage: () => {
+        messages++;
+      },
+    });
+    await client.start();
+    await until(() => messages === 2);
+    const stats = client.getStatistics();
+    assert.deepEqual(errors, ['formatter broke', 'formatter broke']);
+    assert.equal(stats.recordsDisplayed, 0);
+    assert.equal(stats.sinks.find((s) => s.name === 'display')!.errors, 2);
+    await client.stop();
+    await server.close();
+  });
+
+  it('starts again after stop with a fresh connection; statistics cover the whole life', async () => {
+    const server = await TestServer.start({ greeting: [FRAME] });
+    let messages = 0;
+    const client = new MonitoringClient({
+      uri: server.url,
+      output: null,
+      notices: null,
+      pingInterval: 0,
+      onMessage: () => {
+        messages++;
+      },
+    });
+    assert.equal(client.state, 'idle');
+    await client.start();
+    await until(() => messages === 1);
+    await client.stop();
+    assert.equal(client.state, 'stopped');
+    await assert.rejects(client.send({ type: 'ping' }), /the client is stopped/);
+    await client.start();
+    assert.equal(client.state, 'running');
+    await until(() => messages === 2, 3000, 'onMessage after a restart');
+    assert.equal(client.getStatistics().messagesReceived, 2);
+    assert.equal(client.getStatistics().recordsDisplayed, 2);
+    const first = client.stop();
+    const second = client.stop();
+    assert.equal(first, second, 'a second stop is the same stop');
+    await second;
+    await server.close();
+  });
+
+  it('stop() during start() resolves once stopped; the start rejects', async () => {
+    const server = await TestServer.start();
+    const client = new MonitoringClient({ uri: server.url, output: null, notices: null, pingInterval: 0 });
+    const starting = client.start();
+    await client.stop();
+    await assert.rejects(starting);
+    assert.equal(client.state, 'stopped');
+    assert.equal(client.isConnected(), false);
+    await server.close();
+  });
+
+  it('leaves no listener of its own on the streams it wrote to once stopped', async () => {
+    const server = await TestServer.start({ greeting: [FRAME] });
+    const output = new PassThrough();
+    const notices = new PassThrough();
+    const before = [
+      output.listenerCount('error'),
+      output.listenerCount('drain'),
+      notices.listenerCount('error'),
+    ];
+    const client = new MonitoringClient({ uri: server.url, output, notices, pingInterval: 0 });
+    await client.start();
+    assert.ok(output.listenerCount('error') > before[0]!);
+    await client.stop();
+    assert.deepEqual(
+      [output.listenerCount('error'), output.listenerCount('drain'), notices.listenerCount('error')],
+      before,
+    );
+    await server.close();
+  });
+});
+
 describe('SimpleMonitoringClient', () => {
   it('calls onData and prints nothing without autoPrint', async () => {
     const server = await TestServer.start();

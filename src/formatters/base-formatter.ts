@@ -8,7 +8,7 @@
  */
 import { PROGRESS_BAR_LENGTH, THRESHOLD_CRITICAL, THRESHOLD_WARNING } from '../config.js';
 import type { ParsedMessage } from '../protocol/frame.js';
-import { sanitizeForTerminal } from '../protocol/sanitize.js';
+import { sanitizeForTerminal, sanitizeNotice } from '../protocol/sanitize.js';
 import type { AlertSnapshot, MonitoringSnapshot } from '../protocol/snapshot.js';
 import { type Paint, type Palette, palette } from './colors.js';
 
@@ -389,7 +389,7 @@ export abstract class BaseFormatter {
   /** A connection notice from the server, e.g. `[16:46:29] ✓ Connected to monitoring server`. */
   formatConnectionMessage(message: string, timestamp?: string, source?: string): string {
     const time = clockTimeOf(timestamp);
-    const text = `✓ ${sanitizeForTerminal(message)}`;
+    const text = `✓ ${sanitizeNotice(message)}`;
     return `${this.sourcePrefix(source)}${time === undefined ? '' : `[${time}] `}${this.palette.green(text)}`;
   }
 
@@ -398,7 +398,7 @@ export abstract class BaseFormatter {
    * `severity` is `warning`. The severity, when given, names the line.
    */
   formatError(error: string | Error, severity?: string, source?: string): string {
-    const text = sanitizeForTerminal(errorText(error));
+    const text = sanitizeNotice(errorText(error));
     const level = severity === undefined || severity === '' ? 'error' : sanitizeForTerminal(severity);
     const label = level.charAt(0).toUpperCase() + level.slice(1).toLowerCase();
     const isWarning = label === 'Warning' || label === 'Warn';
@@ -447,7 +447,7 @@ export abstract class BaseFormatter {
 
   /** A notice of the client itself, e.g. `» reconnecting in 5 s (attempt 2)`. */
   formatNotice(text: string, source?: string): string {
-    return this.sourcePrefix(source) + this.palette.cyan(`» ${sanitizeForTerminal(text)}`);
+    return this.sourcePrefix(source) + this.palette.cyan(`» ${sanitizeNotice(text)}`);
   }
 
   // ---- helpers for subclasses ----------------------------------------------------------------

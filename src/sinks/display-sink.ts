@@ -55,8 +55,12 @@ export class DisplaySink implements Sink {
     return this.#recordsDisplayed;
   }
 
+  /** 'new' until started; records fed before `start()` (a replay, a test) open the streams then. */
+  #phase: 'new' | 'open' | 'closed' = 'new';
+
   start(): void {
-    if (this.#output !== null || this.#notices !== null) return;
+    if (this.#phase === 'open') return;
+    this.#phase = 'open';
     if (this.#outputStream !== null) {
       const output = LineWriter.acquire(this.#outputStream);
       this.#output = output;
@@ -76,6 +80,7 @@ export class DisplaySink implements Sink {
   }
 
   write(record: MonitoringRecord): void {
+    if (this.#phase === 'new') this.start();
     const output = this.#output;
     if (output === null) {
       // No output (`output: null`): the record is shown to nowhere, which is still shown.
@@ -90,6 +95,7 @@ export class DisplaySink implements Sink {
   }
 
   event(event: PipelineEvent): void {
+    if (this.#phase === 'new') this.start();
     if (this.#notices === null) return;
     const text = this.#noticeOf(event);
     if (text !== '') {
@@ -112,6 +118,7 @@ export class DisplaySink implements Sink {
     this.#detach = [];
     this.#output = null;
     this.#notices = null;
+    this.#phase = 'closed';
   }
 
   /** The notice line of an event, or '' for an event that shows nothing. */
@@ -122,11 +129,8 @@ export class DisplaySink implements Sink {
       case 'connected':
         return f.formatNotice(`connected to ${event.uri}`, source);
       case 'disconnected': {
-        // 1000 and 1001 are a normal end (the server restarts or shuts down), not an error.
         const reason = event.reason ? ` (${event.reason})` : '';
-        const what =
-          event.code === 1000 || event.code === 1001 ? 'server closed the connection' : 'disconnected';
-        return f.formatNotice(`${what}: code ${event.code}${reason}`, source);
+        return f.formatNotice(`disconnected: code ${event.code}${reason}`, source);
       }
       case 'reconnecting': {
         const of = event.maxAttempts === null ? '' : `/${event.maxAttempts}`;
