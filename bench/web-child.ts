@@ -11,7 +11,6 @@
  * Usage (by bench/web.ts): node --import tsx bench/web-child.ts '{"uri":..., "count":1000, "web":true}'
  */
 
-import type * as FleetModule from '../src/fleet/monitoring-fleet.js';
 import type * as Library from '../src/index.js';
 import { FAN_IN_BATCH, measureWindow } from './baselines.js';
 import type { FanInResult } from './results.js';
@@ -28,10 +27,9 @@ export type WebChildMessage =
   | { event: 'failed'; error: string };
 
 async function main(spec: WebChildSpec): Promise<void> {
-  const { WebSink } = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Library;
-  const { MonitoringFleet } = (await import(
-    new URL('../dist/fleet/monitoring-fleet.js', import.meta.url).href
-  )) as typeof FleetModule;
+  const { MonitoringFleet, WebSink } = (await import(
+    new URL('../dist/index.js', import.meta.url).href
+  )) as typeof Library;
   const web = spec.web ? new WebSink({ port: 0 }) : undefined;
   let received = 0;
   const counter = { name: 'count', write: () => void received++ };
