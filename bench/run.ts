@@ -3,7 +3,7 @@
  * figure beside a baseline measured in the same run, printed as a table and written to
  * bench/results/latest.json. See bench/README.md.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server,savedata,alerts,prometheus,dashboard]
+ * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server,savedata,alerts,prometheus,dashboard,web]
  *        BENCH_QUICK=1 is the same as --quick (about a minute instead of about five).
  * dist/ must be built first (`npm run bench` does it).
  */
@@ -30,6 +30,7 @@ import {
   startupSuite,
   throughputSuite,
 } from './suites.js';
+import { webSuite } from './web.js';
 
 const SUITES = [
   'throughput',
@@ -42,6 +43,7 @@ const SUITES = [
   'alerts',
   'prometheus',
   'dashboard',
+  'web',
 ] as const;
 type SuiteName = (typeof SUITES)[number];
 
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
       alerts: () => alertsSuite(server, settings, progress),
       prometheus: () => prometheusSuite(server, settings, progress),
       dashboard: () => dashboardSuite(server, settings, progress),
+      web: () => webSuite(server, settings, progress),
     };
     for (const name of SUITES) {
       if (only.includes(name)) rows.push(...(await suites[name]()));

@@ -180,3 +180,9 @@ export {
   DEFAULT_RECONNECT_JITTER,
   WebSocketClient,
 } from './transport/websocket-client.js';
+
+// ---- Web dashboard (issue 16): the WebSink serves a live page, a JSON API and a live stream ----
+export type { HistorySeries, HistorySource } from './web/history-source.js';
+export { WebDashboardError, type WebDashboardErrorCode } from './web/web-error.js';
+export type { WebSinkOptions, WebSinkStats } from './web/web-sink.js';
+export { WebSink } from './web/web-sink.js';
