@@ -504,7 +504,7 @@ export async function fanInSuite(
 ): Promise<Row[]> {
   const results = await inRounds(
     settings.fanInRounds,
-    ['bare', 'lib'] as const,
+    ['bare', 'lib', 'fleet'] as const,
     async (impl) => {
       const uri = server.url('/fanin', { interval: 1000 });
       const { result } = await runChild<FanInResult>({
@@ -545,6 +545,24 @@ export async function fanInSuite(
       ),
       note,
     },
+    compared(
+      suite,
+      `one MonitoringFleet of ${clients} targets: CPU`,
+      '% of a core',
+      results.fleet.map((r) => r.cpuPercent),
+      `${clients} bare ws: CPU`,
+      results.bare.map((r) => r.cpuPercent),
+      { on: 'ratio', op: '<=', limit: 1.3 },
+    ),
+    compared(
+      suite,
+      `one MonitoringFleet of ${clients} targets: RSS`,
+      'MB',
+      results.fleet.map((r) => r.rssMb),
+      `${clients} bare ws: RSS`,
+      results.bare.map((r) => r.rssMb),
+      { on: 'ratio', op: '<=', limit: 1.3 },
+    ),
   ];
 }
 
