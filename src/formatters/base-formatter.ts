@@ -193,31 +193,40 @@ interface StatField {
   kind: StatKind;
 }
 
+/** The fields of MonitoringClientStatistics (ConnectionStatistics and the client's own), in print order. */
 const CONNECTION_FIELDS: readonly StatField[] = [
-  { keys: ['currentState', 'state'], label: 'State', kind: 'text' },
+  { keys: ['currentState'], label: 'State', kind: 'text' },
   { keys: ['messagesReceived'], label: 'Messages received', kind: 'count' },
   { keys: ['messagesSent'], label: 'Messages sent', kind: 'count' },
   { keys: ['bytesReceived'], label: 'Bytes received', kind: 'bytes' },
   { keys: ['bytesSent'], label: 'Bytes sent', kind: 'bytes' },
   { keys: ['invalidMessages'], label: 'Invalid messages', kind: 'count' },
   { keys: ['connectionStart'], label: 'First connected', kind: 'time' },
-  { keys: ['uptimeSeconds', 'uptime'], label: 'Uptime', kind: 'duration' },
+  { keys: ['uptimeSeconds'], label: 'Uptime', kind: 'duration' },
   { keys: ['reconnectAttempts'], label: 'Reconnect attempts', kind: 'count' },
-  { keys: ['totalDisconnections', 'disconnections'], label: 'Disconnections', kind: 'count' },
+  { keys: ['totalDisconnections'], label: 'Disconnections', kind: 'count' },
   { keys: ['lastMessageAt'], label: 'Last message', kind: 'time' },
-  { keys: ['lastPingRttMs', 'lastRttMs', 'pingRttMs', 'lastPingRtt'], label: 'Last ping RTT', kind: 'ms' },
-  { keys: ['errorCount', 'errors'], label: 'Errors', kind: 'count' },
+  { keys: ['lastPingRttMs'], label: 'Last ping RTT', kind: 'ms' },
+  { keys: ['errorCount'], label: 'Errors', kind: 'count' },
   { keys: ['lastError'], label: 'Last error', kind: 'error' },
   { keys: ['errorHistory'], label: 'Error history', kind: 'errors' },
+  { keys: ['handlerErrors'], label: 'Handler errors', kind: 'count' },
+  { keys: ['recordsDisplayed'], label: 'Records displayed', kind: 'count' },
+  { keys: ['dataQualityWarnings'], label: 'Data quality warnings', kind: 'count' },
+  { keys: ['callbackErrors'], label: 'Callback errors', kind: 'count' },
 ];
 
+/** The fields of the save-data statistics (SaveDataStats), in print order. */
 const LOGGING_FIELDS: readonly StatField[] = [
-  { keys: ['messagesWritten', 'messageCount', 'messagesLogged'], label: 'Messages written', kind: 'count' },
+  { keys: ['messagesWritten'], label: 'Messages written', kind: 'count' },
+  { keys: ['messagesLost'], label: 'Messages lost', kind: 'count' },
+  { keys: ['messageCount'], label: 'Messages taken', kind: 'count' },
   { keys: ['bytesWritten'], label: 'Bytes written', kind: 'bytes' },
-  { keys: ['file', 'filePath', 'currentFile', 'filename', 'path'], label: 'File', kind: 'text' },
-  { keys: ['rotations', 'rotationCount'], label: 'Rotations', kind: 'count' },
-  { keys: ['writeErrors', 'writeErrorCount'], label: 'Write errors', kind: 'count' },
-  { keys: ['lastWriteError'], label: 'Last write error', kind: 'error' },
+  { keys: ['pendingBytes'], label: 'Pending', kind: 'bytes' },
+  { keys: ['logFile'], label: 'File', kind: 'text' },
+  { keys: ['rotations'], label: 'Rotations', kind: 'count' },
+  { keys: ['writeErrors'], label: 'Write errors', kind: 'count' },
+  { keys: ['lastError'], label: 'Last write error', kind: 'error' },
 ];
 
 const SNAKE_PART = /_([a-z0-9])/g;
