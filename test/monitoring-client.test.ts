@@ -144,7 +144,11 @@ describe('MonitoringClient', () => {
     await server.broadcast(...frames, 'not json', '[1,2]');
     await until(() => client.getStatistics().messagesReceived === 503);
     await client.stop();
-    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    // The connected and disconnected events are saved too, first and last: the frames are between.
+    const all = readFileSync(path, 'utf8').trimEnd().split('\n');
+    assert.match(all[0]!, /"event":"connected"/);
+    assert.match(all.at(-1)!, /"event":"disconnected"/);
+    const lines = all.slice(1, -1);
     assert.equal(lines.length, 503);
     const parsed = lines.map((line) => JSON.parse(line));
     assert.deepEqual(
