@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { run } from '../src/cli/run.js';
 import { monitoringMessage } from './helpers/dashboard-fleet.js';
 import { CLI_BIN, type FloodServer, killAll, REPO, runCli, startFloodServer } from './helpers/processes.js';
-import { TestServer } from './helpers/test-server.js';
+import { TestServer, until } from './helpers/test-server.js';
 import { Tmux } from './helpers/tmux.js';
 
 const PING_INTERVAL = 0.5;
@@ -41,8 +41,28 @@ describe('--dashboard without a terminal', () => {
   });
 });
 
+describe('--dashboard-refresh', () => {
+  it('refuses a value out of 0.1..60 with one line naming the flag: exit 2', async () => {
+    for (const value of ['0', '61', 'soon']) {
+      const stderr = new PassThrough();
+      let errors = '';
+      stderr.on('data', (chunk: Buffer) => {
+        errors += chunk.toString();
+      });
+      const code = await run(['--dashboard', '--dashboard-refresh', value, '-u', 'a=ws://127.0.0.1:9'], {
+        stdout: new PassThrough(),
+        stderr,
+        env: {},
+      });
+      assert.equal(code, 2, value);
+      assert.equal(errors.trim().split('\n').length, 1, errors);
+      assert.match(errors, /--dashboard-refresh.*expected a number of seconds from 0\.1 to 60/);
+    }
+  });
+});
+
 describe('--dashboard in-process (run(argv, io)) on a stream that says it is a terminal', () => {
-  it('draws the one target on the alternate screen until --duration, then gives the screen back: exit 0', async () => {
+  it('draws the one target on the alternate screen, and gives the screen back when the run ends: exit 0', async () => {
     const server = await TestServer.start();
     const frame = JSON.stringify(monitoringMessage({ cpu: 42, hostname: 'solo-host' }));
     server.wss.on('connection', (socket) => socket.send(frame));
@@ -56,24 +76,18 @@ describe('--dashboard in-process (run(argv, io)) on a stream that says it is a t
     stderr.on('data', (chunk: Buffer) => {
       errors += chunk.toString();
     });
+    const stop = new AbortController();
     try {
-      const code = await run(
-        [
-          '--dashboard',
-          '--dashboard-refresh',
-          '0.2',
-          '-u',
-          `solo=${server.url}`,
-          '--duration',
-          '1.5',
-          '--no-color',
-        ],
-        { stdout, stderr, env: {} },
+      const running = run(
+        ['--dashboard', '--dashboard-refresh', '0.2', '-u', `solo=${server.url}`, '--no-color'],
+        { stdout, stderr, env: {}, signal: stop.signal },
       );
-      assert.equal(code, 0, errors);
+      // The run ends (as on SIGTERM) once the data is on screen.
+      await until(() => /CPU +42\.0% /.test(written), 20_000, 'the data on screen');
+      stop.abort();
+      assert.equal(await running, 0, errors);
       assert.ok(written.startsWith('\u001b[?1049h'), 'the alternate screen first');
       assert.match(written, /solo · host solo-host · Linux/);
-      assert.match(written, /CPU +42\.0% /);
       assert.ok(written.endsWith('\u001b[?1049l'), 'left at the end');
       assert.equal(errors, '', 'nothing on stderr while the screen is up');
     } finally {

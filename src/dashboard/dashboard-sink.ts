@@ -4,7 +4,7 @@
  * {@link DashboardTerminal}.
  *
  * One place decides the refresh rate: a timer on the pipeline's clock draws a frame every
- * `refresh` seconds (1 by default: ages and staleness move even when no data comes), so
+ * `refresh` seconds (2 by default: ages and staleness move even when no data comes), so
  * any number of records between two frames costs one frame. A key or a resize draws at once,
  * but never sooner than 100 ms after the previous frame: at most ten frames a second. A
  * frame draws only the rows that fit on screen, so its cost does not grow with the fleet
@@ -13,7 +13,7 @@
  * A frame costs what the screen's area costs (ink styles every character): tens of
  * milliseconds for a large screen on a slow machine. So that watching never costs more than
  * a small share of a core (MAX_DRAW_SHARE), the steady refresh stretches when frames are
- * slow: with frames of 80 ms, one every 1.6 s rather than every second. Keys stay immediate.
+ * slow: with frames of 90 ms, one every 3 s rather than every 2 s. Keys stay immediate.
  *
  * The dashboard never throws into the pipeline: a frame that fails gives the terminal back
  * and is reported once through `onError` (or the logger).
@@ -32,10 +32,14 @@ import { INITIAL_VIEW_STATE, type ViewState } from './view-state.js';
 
 /** The shortest time between two frames: at most ten a second. */
 export const MIN_FRAME_INTERVAL_MS = 100;
-/** Seconds between two frames while nothing is pressed. */
-export const DEFAULT_REFRESH = 1;
-/** The share of one core the steady refresh may use: frames slower than 50 ms come less often. */
-export const MAX_DRAW_SHARE = 0.05;
+/** Seconds between two frames while nothing is pressed: as btop and Glances, a calm screen. */
+export const DEFAULT_REFRESH = 2;
+/**
+ * The share of one core the steady refresh may use: frames slower than 60 ms come less often
+ * than every 2 s. A fleet of 1,000 costs about 4 % of a core without the dashboard; the
+ * dashboard must not double that (and the garbage of a frame costs about as much again).
+ */
+export const MAX_DRAW_SHARE = 0.03;
 /** However slow the frames, the screen is redrawn at least this often (ms). */
 const MAX_REFRESH_MS = 10_000;
 
@@ -44,7 +48,7 @@ export interface DashboardSinkOptions {
   terminal: DashboardTerminal;
   /** Colours by threshold. The caller decides (`--no-color`, NO_COLOR). @default false */
   color?: boolean;
-  /** Seconds between two frames; at least 0.1 (ten frames a second). @default 1 */
+  /** Seconds between two frames; at least 0.1 (ten frames a second). @default 2 */
   refresh?: number;
   /** How much history the sparklines keep. @default 72 steps of 5 s */
   history?: MetricHistoryOptions;

@@ -25,7 +25,7 @@ export interface DashboardOptions {
   stdin?: NodeJS.ReadStream;
   /** Colours by threshold. @default on unless NO_COLOR (or FORCE_COLOR=0) is set */
   color?: boolean;
-  /** Seconds between two frames, at least 0.1. @default 1 */
+  /** Seconds between two frames, at least 0.1. @default 2 */
   refresh?: number;
   /** `q` or Ctrl-C: the terminal is given back already; stop what you run (e.g. `fleet.stop()`). */
   onQuit?: () => void;

@@ -40,13 +40,13 @@ export const dashboardFeature: CliFeature<DashboardSettings> = {
     program.addOption(
       new Option('--dashboard-refresh <seconds>', 'seconds between two dashboard frames (0.1 to 60)')
         .argParser(refreshSeconds)
-        .default(1),
+        .default(2),
     );
   },
 
   resolve(flags) {
     if (flags.dashboard !== true) return undefined;
-    return { refresh: typeof flags.dashboardRefresh === 'number' ? flags.dashboardRefresh : 1 };
+    return { refresh: typeof flags.dashboardRefresh === 'number' ? flags.dashboardRefresh : 2 };
   },
 
   async sinks(settings, context) {
