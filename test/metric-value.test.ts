@@ -15,10 +15,10 @@ describe('metric values', () => {
     const gpu = normalizeMonitoringData(fixture('real-server', 'monitoring_data_gpu'), 0);
     const documented = normalizeMonitoringData(fixture('documented', 'monitoring_data'), 0);
     for (const snapshot of [gpu, documented]) {
-      const all: (number | undefined)[] = [];
+      const all = new Float64Array(ALERT_METRICS.length);
       readMetrics(snapshot, all);
       for (const metric of ALERT_METRICS)
-        assert.equal(all[metricIndex(metric)], metricValue(snapshot, metric), metric);
+        assert.equal(all[metricIndex(metric)], metricValue(snapshot, metric) ?? Number.NaN, metric);
     }
     assert.equal(metricValue(gpu, 'gpu'), 37);
     assert.equal(metricValue(gpu, 'gpu_temperature'), 41);

@@ -77,12 +77,22 @@ interface CompiledStale {
   readonly condition: Condition;
 }
 
+/** The rules of one metric within a rule set: a run of `thresholds`, and their quiet band. */
+interface MetricGroup {
+  readonly metricIndex: number;
+  /** The group's rules are `thresholds[start]` to `thresholds[end - 1]`. */
+  readonly start: number;
+  readonly end: number;
+  /** The values for which none of the group's rules holds. */
+  readonly band: QuietBand;
+}
+
 /** The rules that apply to a target, shared by every target to which the same apply. */
 interface RuleSet {
+  /** Grouped by metric (in the order the metrics first appear), as written within a metric. */
   readonly thresholds: readonly CompiledThreshold[];
+  readonly groups: readonly MetricGroup[];
   readonly stale: readonly CompiledStale[];
-  /** The values for which none of the threshold rules holds. */
-  readonly quiet: QuietBand;
 }
 
 interface Watched {
@@ -90,8 +100,8 @@ interface Watched {
   readonly rules: RuleSet;
   /** The state of each threshold rule, by index: all `OK_STATE` (one shared object) at rest. */
   readonly states: RuleState[];
-  /** Threshold rules not at rest (pending or firing). */
-  busy: number;
+  /** Per metric group, its rules not at rest (pending or firing). */
+  readonly busy: number[];
   readonly staleStates: RuleState[];
   /** Stale rules firing. */
   staleFiring: number;
@@ -115,7 +125,7 @@ export class AlertEngine implements Sink {
   readonly #hasStaleRules: boolean;
   readonly #watched = new Map<string, Watched>();
   /** The metrics of the record being evaluated (reused: no allocation per record). */
-  readonly #values: (number | undefined)[] = ALERT_METRICS.map(() => undefined);
+  readonly #values = new Float64Array(ALERT_METRICS.length);
   #context: SinkContext | undefined;
   #timer: TimerHandle | undefined;
   #timerDue = Number.POSITIVE_INFINITY;
@@ -172,9 +182,7 @@ export class AlertEngine implements Sink {
     const watched = this.#watched.get(record.target) ?? this.#watchLate(record.target, context.clock.now());
     const values = this.#values;
     readMetrics(record.snapshot, values);
-    // A healthy target at rest: no rule can change, nothing to look at rule by rule.
-    if (watched.busy > 0 || !watched.rules.quiet.quiet(values))
-      this.#evaluate(watched, values, record.frame.receivedAt);
+    this.#evaluate(watched, values, record.frame.receivedAt);
     // The record's time of receipt, on the same clock: reading the clock again costs more
     // than every rule together.
     const now = record.frame.receivedAt;
@@ -184,24 +192,26 @@ export class AlertEngine implements Sink {
     if (watched.staleFiring > 0) this.#dataResumed(watched, now, silentFor);
   }
 
-  #evaluate(watched: Watched, values: readonly (number | undefined)[], at: number): void {
-    const rules = watched.rules.thresholds;
+  #evaluate(watched: Watched, values: Float64Array, at: number): void {
+    const { thresholds, groups } = watched.rules;
     const states = watched.states;
-    for (let i = 0; i < rules.length; i++) {
-      const compiled = rules[i] as CompiledThreshold;
-      const before = states[i] as RuleState;
-      const value = values[compiled.metricIndex];
-      // The common case, a rule at rest whose condition does not hold, costs one comparison.
-      if (before === OK_STATE && (value === undefined || !holds(value, compiled.op, compiled.threshold)))
-        continue;
-      const after = nextRuleState(before, value, at, compiled.condition);
-      if (after === before) continue;
-      states[i] = after;
-      if (before === OK_STATE) watched.busy++;
-      if (after === OK_STATE) watched.busy--;
-      const change = transition(before, after);
-      if (change !== undefined)
-        this.#thresholdChanged(watched, compiled, after, change, value ?? null, at, before);
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g] as MetricGroup;
+      const value = values[group.metricIndex] as number;
+      // Not sent (NaN): no rule of the metric changes. At rest in the quiet band: none can.
+      if (Number.isNaN(value) || (watched.busy[g] === 0 && group.band.quiet(value))) continue;
+      for (let i = group.start; i < group.end; i++) {
+        const compiled = thresholds[i] as CompiledThreshold;
+        const before = states[i] as RuleState;
+        if (before === OK_STATE && !holds(value, compiled.op, compiled.threshold)) continue;
+        const after = nextRuleState(before, value, at, compiled.condition);
+        if (after === before) continue;
+        states[i] = after;
+        if (before === OK_STATE) (watched.busy[g] as number)++;
+        if (after === OK_STATE) (watched.busy[g] as number)--;
+        const change = transition(before, after);
+        if (change !== undefined) this.#thresholdChanged(watched, compiled, after, change, value, at, before);
+      }
     }
   }
 
@@ -260,7 +270,7 @@ export class AlertEngine implements Sink {
       name,
       rules,
       states: rules.thresholds.map(() => OK_STATE),
-      busy: 0,
+      busy: rules.groups.map(() => 0),
       staleStates: rules.stale.map(() => OK_STATE),
       staleFiring: 0,
       lastDataAt: since,
@@ -274,12 +284,24 @@ export class AlertEngine implements Sink {
 
   /** The rules that apply to a target, shared with every target to which the same apply. */
   #ruleSet(name: string): RuleSet {
-    const thresholds = this.#compiledThresholds.filter((compiled) => compiled.rule.appliesTo(name));
+    const applying = this.#compiledThresholds.filter((compiled) => compiled.rule.appliesTo(name));
     const stale = this.#compiledStale.filter((compiled) => compiled.rule.appliesTo(name));
-    const key = [...thresholds, ...stale].map((compiled) => compiled.rule.text).join('\u0000');
+    const key = [...applying, ...stale].map((compiled) => compiled.rule.text).join('\u0000');
     let set = this.#ruleSets.get(key);
     if (set === undefined) {
-      set = { thresholds, stale, quiet: new QuietBand(thresholds) };
+      const thresholds: CompiledThreshold[] = [];
+      const groups: MetricGroup[] = [];
+      for (const metricIndex of new Set(applying.map((compiled) => compiled.metricIndex))) {
+        const rules = applying.filter((compiled) => compiled.metricIndex === metricIndex);
+        groups.push({
+          metricIndex,
+          start: thresholds.length,
+          end: thresholds.length + rules.length,
+          band: new QuietBand(rules),
+        });
+        thresholds.push(...rules);
+      }
+      set = { thresholds, groups, stale };
       this.#ruleSets.set(key, set);
     }
     return set;

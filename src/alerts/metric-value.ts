@@ -57,16 +57,18 @@ export function metricIndex(metric: AlertMetric): number {
 }
 
 /**
- * Every metric of `snapshot` at once, into `into` in the order of {@link ALERT_METRICS}: the
- * alert sink reads each value once per record, however many rules test it.
+ * Every metric of `snapshot` at once, into `into` in the order of {@link ALERT_METRICS}, NaN
+ * for a metric not sent (the normalizer never lets NaN through as a value): the alert sink
+ * reads each value once per record, however many rules test it, into numbers that need no
+ * allocation.
  */
-export function readMetrics(snapshot: MonitoringSnapshot, into: (number | undefined)[]): void {
+export function readMetrics(snapshot: MonitoringSnapshot, into: Float64Array): void {
   const gpu = snapshot.gpu;
-  into[0] = snapshot.cpu.usagePercent;
-  into[1] = snapshot.memory.usagePercent;
-  into[2] = snapshot.disk.usagePercent;
-  into[3] = gpu?.usagePercent;
-  into[4] = gpu?.memoryPercent;
-  into[5] = gpu?.temperatureCelsius;
-  into[6] = snapshot.cpu.temperatureCelsius;
+  into[0] = snapshot.cpu.usagePercent ?? Number.NaN;
+  into[1] = snapshot.memory.usagePercent ?? Number.NaN;
+  into[2] = snapshot.disk.usagePercent ?? Number.NaN;
+  into[3] = gpu?.usagePercent ?? Number.NaN;
+  into[4] = gpu?.memoryPercent ?? Number.NaN;
+  into[5] = gpu?.temperatureCelsius ?? Number.NaN;
+  into[6] = snapshot.cpu.temperatureCelsius ?? Number.NaN;
 }

@@ -1,57 +1,50 @@
 /**
- * For a set of threshold rules, the values of each metric for which none of them holds: a
- * record whose every metric lies in its quiet band changes no rule at rest, so the alert
- * sink skips the rules one by one. Almost every record of a healthy fleet is such a record.
+ * For the threshold rules on one metric, the values for which none of them holds: a record
+ * whose value lies in the band changes none of these rules while they are at rest, so the
+ * alert sink skips them without looking at them one by one. Almost every record of a healthy
+ * fleet lies in every band.
  *
- * Per metric, only the most sensitive rule of each operator matters: the lowest threshold of
- * the `>` rules, the lowest of the `>=`, the highest of the `<` and of the `<=`.
+ * Only the most sensitive rule of each operator matters: the lowest threshold of the `>`
+ * rules, the lowest of the `>=`, the highest of the `<` and the highest of the `<=`.
  */
 import type { ComparisonOperator } from './rule.js';
 
 export interface BandRule {
-  readonly metricIndex: number;
   readonly op: ComparisonOperator;
   readonly threshold: number;
 }
 
 export class QuietBand {
-  /** The metrics (indexes) that some rule tests, and per metric the four limits. */
-  readonly #metrics: Int32Array;
-  readonly #above: Float64Array;
-  readonly #atOrAbove: Float64Array;
-  readonly #below: Float64Array;
-  readonly #atOrBelow: Float64Array;
+  readonly #above: number;
+  readonly #atOrAbove: number;
+  readonly #below: number;
+  readonly #atOrBelow: number;
 
+  /** @param rules the rules of one metric. */
   constructor(rules: readonly BandRule[]) {
-    const metrics = [...new Set(rules.map((rule) => rule.metricIndex))];
-    this.#metrics = Int32Array.from(metrics);
-    this.#above = new Float64Array(metrics.length).fill(Number.POSITIVE_INFINITY);
-    this.#atOrAbove = new Float64Array(metrics.length).fill(Number.POSITIVE_INFINITY);
-    this.#below = new Float64Array(metrics.length).fill(Number.NEGATIVE_INFINITY);
-    this.#atOrBelow = new Float64Array(metrics.length).fill(Number.NEGATIVE_INFINITY);
-    for (const rule of rules) {
-      const i = metrics.indexOf(rule.metricIndex);
-      if (rule.op === '>') this.#above[i] = Math.min(this.#above[i] as number, rule.threshold);
-      else if (rule.op === '>=') this.#atOrAbove[i] = Math.min(this.#atOrAbove[i] as number, rule.threshold);
-      else if (rule.op === '<') this.#below[i] = Math.max(this.#below[i] as number, rule.threshold);
-      else this.#atOrBelow[i] = Math.max(this.#atOrBelow[i] as number, rule.threshold);
+    let above = Number.POSITIVE_INFINITY;
+    let atOrAbove = Number.POSITIVE_INFINITY;
+    let below = Number.NEGATIVE_INFINITY;
+    let atOrBelow = Number.NEGATIVE_INFINITY;
+    for (const { op, threshold } of rules) {
+      if (op === '>') above = Math.min(above, threshold);
+      else if (op === '>=') atOrAbove = Math.min(atOrAbove, threshold);
+      else if (op === '<') below = Math.max(below, threshold);
+      else atOrBelow = Math.max(atOrBelow, threshold);
     }
+    this.#above = above;
+    this.#atOrAbove = atOrAbove;
+    this.#below = below;
+    this.#atOrBelow = atOrBelow;
   }
 
-  /** True when no rule holds for `values` (indexed by metric; undefined: not observed). */
-  quiet(values: readonly (number | undefined)[]): boolean {
-    const metrics = this.#metrics;
-    for (let i = 0; i < metrics.length; i++) {
-      const value = values[metrics[i] as number];
-      if (value === undefined) continue;
-      if (
-        value > (this.#above[i] as number) ||
-        value >= (this.#atOrAbove[i] as number) ||
-        value < (this.#below[i] as number) ||
-        value <= (this.#atOrBelow[i] as number)
-      )
-        return false;
-    }
-    return true;
+  /** True when none of the rules holds for `value`. */
+  quiet(value: number): boolean {
+    return !(
+      value > this.#above ||
+      value >= this.#atOrAbove ||
+      value < this.#below ||
+      value <= this.#atOrBelow
+    );
   }
 }
