@@ -167,6 +167,7 @@ export async function prometheusSuite(
 
   const messages = settings.messages;
   const scrapes: number[] = [];
+  const cpu: Record<'with' | 'without', number[]> = { with: [], without: [] };
   const results = await inRounds(
     settings.throughputRounds,
     ['without', 'with'] as const,
@@ -186,6 +187,7 @@ export async function prometheusSuite(
         throw new Error(`prometheus ${name}: sent ${closed.sent}, received ${received} of ${messages}`);
       }
       if (name === 'with') scrapes.push(run.scrapes);
+      cpu[name].push((run.cpuMs * 1000) / messages);
       return messages / ((run.exit.at - open.t) / 1000);
     },
     (text) => progress(`prometheus throughput ${text}`),
@@ -202,18 +204,33 @@ export async function prometheusSuite(
     ),
     note: `scraped every 250 ms from the harness: ${scrapes.join(', ')} scrapes in the runs`,
   });
+  rows.push(
+    compared(
+      suite,
+      'CLI -f simple --prometheus 0: CPU time per message (user + system, start-up included)',
+      'us',
+      cpu.with,
+      'CLI -f simple',
+      cpu.without,
+    ),
+  );
   return rows;
 }
 
+/** `times` of the shell: its children's user and system CPU, in ms (the last line it prints). */
+const TIMES = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/;
+
 /**
- * Runs the CLI with `args` (stdout on /dev/null) and, once it says where its endpoint is,
- * scrapes it every 250 ms until it exits.
+ * Runs the CLI with `args` (stdout on /dev/null) under `sh`, whose `times` then says the CPU
+ * time the CLI used (on a shared machine, steadier than the wall clock); once the CLI says
+ * where its endpoint is, scrapes it every 250 ms until it exits.
  */
-async function runCliScraped(args: string[]): Promise<{ exit: Exit; scrapes: number }> {
+async function runCliScraped(args: string[]): Promise<{ exit: Exit; cpuMs: number; scrapes: number }> {
   const devNull = openDevNull();
   let stopScraping: (() => Promise<number>) | undefined;
   try {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const script = '"$0" "$@"; status=$?; times >&2; exit $status';
+    const child = spawn('/bin/sh', ['-c', script, process.execPath, CLI, ...args], {
       cwd: ROOT,
       env: childEnv(),
       stdio: ['ignore', devNull, 'pipe'],
@@ -229,7 +246,11 @@ async function runCliScraped(args: string[]): Promise<{ exit: Exit; scrapes: num
     };
     child.stderr?.on('data', onData);
     const exit = await exited(child);
-    return { exit, scrapes: (await stopScraping?.()) ?? 0 };
+    const times = TIMES.exec(exit.stderr);
+    if (times === null) throw new Error(`no CPU times from the shell:\n${exit.stderr.slice(-500)}`);
+    const [, userMin, userSec, sysMin, sysSec] = times.map(Number) as number[];
+    const cpuMs = ((userMin! + sysMin!) * 60 + userSec! + sysSec!) * 1000;
+    return { exit, cpuMs, scrapes: (await stopScraping?.()) ?? 0 };
   } finally {
     await stopScraping?.();
     closeSync(devNull);
