@@ -14,6 +14,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
+import { get } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ChildReport } from './child.js';
@@ -43,6 +44,27 @@ function scrapeEvery(url: string, intervalMs: number): () => Promise<number> {
     await pending;
     return answered;
   };
+}
+
+/**
+ * The body of `GET url`, as bytes: node:http with nothing on top, so that the figure is the
+ * endpoint's time to serve, not the cost of a client library (undici's fetch decodes 1.7 MB
+ * through web streams at several ms).
+ */
+function getBody(url: string, accept: string | undefined): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { headers: accept ? { Accept: accept } : {} }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        response.statusCode === 200
+          ? resolve(Buffer.concat(chunks))
+          : reject(new Error(`GET ${url}: ${response.statusCode}`)),
+      );
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
 }
 
 /** What the harness does when a child gives it a URL to scrape. */
@@ -97,14 +119,15 @@ export async function prometheusSuite(
         { targets: TARGETS, scrapes: scrapesPerRun, ...(accept ? { accept } : {}) },
         (url, child) => {
           void (async () => {
-            const headers: Record<string, string> = accept ? { Accept: accept } : {};
             for (let i = 0; i < 3 + scrapesPerRun; i++) {
               const started = performance.now();
-              const response = await fetch(url, { headers });
-              const body = await response.text();
+              const body = await getBody(url, accept);
               if (i >= 3) roundTrip.push(performance.now() - started);
-              series = body.split('\n').filter((line) => line.startsWith('monitoring_')).length;
-              bytes = Buffer.byteLength(body);
+              bytes = body.length;
+              series = body
+                .toString('utf8')
+                .split('\n')
+                .filter((line) => line.startsWith('monitoring_')).length;
             }
             child.send('done');
           })().catch((error: unknown) => {
@@ -144,6 +167,7 @@ export async function prometheusSuite(
 
   const messages = settings.messages;
   const scrapes: number[] = [];
+  const cpu: Record<'with' | 'without', number[]> = { with: [], without: [] };
   const results = await inRounds(
     settings.throughputRounds,
     ['without', 'with'] as const,
@@ -163,6 +187,7 @@ export async function prometheusSuite(
         throw new Error(`prometheus ${name}: sent ${closed.sent}, received ${received} of ${messages}`);
       }
       if (name === 'with') scrapes.push(run.scrapes);
+      cpu[name].push((run.cpuMs * 1000) / messages);
       return messages / ((run.exit.at - open.t) / 1000);
     },
     (text) => progress(`prometheus throughput ${text}`),
@@ -179,18 +204,33 @@ export async function prometheusSuite(
     ),
     note: `scraped every 250 ms from the harness: ${scrapes.join(', ')} scrapes in the runs`,
   });
+  rows.push(
+    compared(
+      suite,
+      'CLI -f simple --prometheus 0: CPU time per message (user + system, start-up included)',
+      'us',
+      cpu.with,
+      'CLI -f simple',
+      cpu.without,
+    ),
+  );
   return rows;
 }
 
+/** `times` of the shell: its children's user and system CPU, in ms (the last line it prints). */
+const TIMES = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/;
+
 /**
- * Runs the CLI with `args` (stdout on /dev/null) and, once it says where its endpoint is,
- * scrapes it every 250 ms until it exits.
+ * Runs the CLI with `args` (stdout on /dev/null) under `sh`, whose `times` then says the CPU
+ * time the CLI used (on a shared machine, steadier than the wall clock); once the CLI says
+ * where its endpoint is, scrapes it every 250 ms until it exits.
  */
-async function runCliScraped(args: string[]): Promise<{ exit: Exit; scrapes: number }> {
+async function runCliScraped(args: string[]): Promise<{ exit: Exit; cpuMs: number; scrapes: number }> {
   const devNull = openDevNull();
   let stopScraping: (() => Promise<number>) | undefined;
   try {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const script = '"$0" "$@"; status=$?; times >&2; exit $status';
+    const child = spawn('/bin/sh', ['-c', script, process.execPath, CLI, ...args], {
       cwd: ROOT,
       env: childEnv(),
       stdio: ['ignore', devNull, 'pipe'],
@@ -206,7 +246,11 @@ async function runCliScraped(args: string[]): Promise<{ exit: Exit; scrapes: num
     };
     child.stderr?.on('data', onData);
     const exit = await exited(child);
-    return { exit, scrapes: (await stopScraping?.()) ?? 0 };
+    const times = TIMES.exec(exit.stderr);
+    if (times === null) throw new Error(`no CPU times from the shell:\n${exit.stderr.slice(-500)}`);
+    const [, userMin, userSec, sysMin, sysSec] = times.map(Number) as number[];
+    const cpuMs = ((userMin! + sysMin!) * 60 + userSec! + sysSec!) * 1000;
+    return { exit, cpuMs, scrapes: (await stopScraping?.()) ?? 0 };
   } finally {
     await stopScraping?.();
     closeSync(devNull);

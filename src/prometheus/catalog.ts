@@ -36,11 +36,12 @@ export interface MetricSpec {
 }
 
 /**
- * A percentage as a ratio, to 15 significant digits: 1.4 / 100 is 0.013999999999999999 in
- * binary floating point; 0.014 is what the server meant.
+ * A percentage as a ratio, to 14 decimals: 1.4 / 100 is 0.013999999999999999 in binary
+ * floating point; 0.014 is what the server meant. Rounded through integers (exact below
+ * 2^53), which costs next to nothing at thousands of series per scrape.
  */
 export function ratio(percent: number | undefined): number | undefined {
-  return percent === undefined ? undefined : Number((percent / 100).toPrecision(15));
+  return percent === undefined ? undefined : Math.round(percent * 1e12) / 1e14;
 }
 
 /** `{ core: '3' }`, one frozen object per core index, shared by every target and scrape. */
