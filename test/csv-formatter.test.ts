@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { CsvFormatter, csvCell } from '../src/formatters/csv-formatter.js';
 import { NUMERIC_FIELDS } from '../src/formatters/record-fields.js';
 import { parseCsv } from './helpers/csv.js';
 import { documentedSnapshot, fixture, GIB, realServer } from './helpers/formatter-snapshots.js';
+import { hostileSnapshot } from './helpers/hostile-snapshots.js';
 
 const message = fixture('documented', 'monitoring_data');
 
@@ -114,5 +116,23 @@ describe('CsvFormatter', () => {
     assert.equal(csvCell('=1+1'), "'=1+1");
     assert.equal(csvCell('=1,1'), `"'=1,1"`);
     assert.deepEqual(parseCsv(`${csvCell('x"\r\n,y')}\n`), [['x"\r\n,y']]);
+  });
+
+  it('whatever a hostile server sends: one line, the columns in place, no formula, nothing a terminal obeys', () => {
+    const formatter = new CsvFormatter({ showSource: true });
+    const width = formatter.header().split(',').length;
+    fc.assert(
+      fc.property(hostileSnapshot, (snapshot) => {
+        const line = formatter.formatMonitoringData(snapshot, message);
+        assert.ok(!/[\n\r\u0000-\u001f\u007f-\u009f\u202e]/.test(line), line);
+        const rows = parseCsv(`${line}\n`);
+        assert.equal(rows.length, 1);
+        assert.equal(rows[0]!.length, width, line);
+        for (const cell of rows[0]!) {
+          if (/^[=+\-@]/.test(cell)) assert.match(cell, /^-?[\d.e+-]+$/, `a formula-like cell: ${cell}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

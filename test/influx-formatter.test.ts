@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   escapeInfluxTag,
   INFLUX_MEASUREMENT,
@@ -7,6 +8,7 @@ import {
   quoteInfluxString,
 } from '../src/formatters/influx-formatter.js';
 import { documentedSnapshot, fixture, GIB, realServer } from './helpers/formatter-snapshots.js';
+import { hostileSnapshot } from './helpers/hostile-snapshots.js';
 import { parseLine } from './helpers/line-protocol.js';
 
 const message = fixture('documented', 'monitoring_data');
@@ -113,5 +115,26 @@ describe('InfluxFormatter', () => {
     assert.equal(escapeInfluxTag('a b,c=d'), 'a\\ b\\,c\\=d');
     assert.equal(escapeInfluxTag('x\\'), 'x');
     assert.equal(quoteInfluxString('say "\\hi"'), '"say \\"\\\\hi\\""');
+  });
+
+  it('whatever a hostile server sends: one point InfluxDB reads, with the tags it meant', () => {
+    const formatter = new InfluxFormatter();
+    fc.assert(
+      fc.property(hostileSnapshot, (snapshot) => {
+        const line = formatter.formatMonitoringData(snapshot, message);
+        assert.ok(!/[\n\r\u0000-\u001f\u007f-\u009f\u202e]/.test(line), line);
+        const point = parseLine(line);
+        assert.equal(point.measurement, INFLUX_MEASUREMENT);
+        const expectedHost = snapshot.hostname?.replace(/\\+$/, '');
+        assert.equal(point.tags.host, expectedHost === '' ? undefined : expectedHost, line);
+        assert.deepEqual(
+          Object.keys(point.tags).filter((key) => key !== 'host' && key !== 'target'),
+          [],
+        );
+        assert.equal(point.fields.disk_path, snapshot.disk.path);
+        assert.equal(point.timestamp, 1_764_000_000_000n * 1_000_000n);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
