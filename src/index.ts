@@ -51,6 +51,19 @@ export {
   THRESHOLD_CRITICAL,
   THRESHOLD_WARNING,
 } from './config.js';
+// Dashboard (issue 12): React and ink are loaded only when a dashboard is created.
+export type {
+  DashboardOptions,
+  DashboardSink,
+  DashboardSinkOptions,
+  DashboardStatistics,
+  DashboardTerminal,
+  KeyPress,
+  TerminalListener,
+  TerminalSize,
+  TtyTerminalOptions,
+} from './dashboard/index.js';
+export { createDashboard, NotATerminalError, TtyTerminal } from './dashboard/index.js';
 export type { ConnectionErrorCode } from './errors.js';
 export {
   ConnectionError,
@@ -84,7 +97,11 @@ export {
 } from './formatters/base-formatter.js';
 export { CompactFormatter } from './formatters/compact-formatter.js';
 export { createFormatter, isFormatType } from './formatters/create-formatter.js';
+// Exports for other tools (issue #15): CSV and InfluxDB line protocol. The Prometheus
+// exporter is its own entry point, `monitoring-websocket-client/prometheus`.
+export { CsvFormatter } from './formatters/csv-formatter.js';
 export { DetailedFormatter } from './formatters/detailed-formatter.js';
+export { InfluxFormatter } from './formatters/influx-formatter.js';
 export type { JsonFormatterOptions } from './formatters/json-formatter.js';
 export { escapeJsonForTerminal, JsonFormatter, JsonLinesFormatter } from './formatters/json-formatter.js';
 export { SimpleFormatter } from './formatters/simple-formatter.js';
@@ -163,3 +180,9 @@ export {
   DEFAULT_RECONNECT_JITTER,
   WebSocketClient,
 } from './transport/websocket-client.js';
+
+// ---- Web dashboard (issue 16): the WebSink serves a live page, a JSON API and a live stream ----
+export type { HistorySeries, HistorySource } from './web/history-source.js';
+export { WebDashboardError, type WebDashboardErrorCode } from './web/web-error.js';
+export type { WebSinkOptions, WebSinkStats } from './web/web-sink.js';
+export { WebSink } from './web/web-sink.js';

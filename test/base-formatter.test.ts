@@ -298,7 +298,7 @@ describe('BaseFormatter.formatStatistics', () => {
       logging: {
         messagesWritten: 1250,
         bytesWritten: 3 * 1024 * 1024,
-        file: 'monitoring.log',
+        logFile: 'monitoring.log',
         rotations: 0,
         writeErrors: 0,
       },

@@ -126,7 +126,7 @@ describe('the command with several targets', () => {
       '--events',
       events,
       '--reconnect-interval',
-      '0.05',
+      '0.1',
       '--ping-interval',
       '0',
     ]);

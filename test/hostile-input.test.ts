@@ -30,7 +30,9 @@ import { MonitoringClient } from '../src/client/monitoring-client.js';
 import type { FormatType } from '../src/config.js';
 import { LineWriter } from '../src/output/line-writer.js';
 import { parseFrame } from '../src/protocol/frame.js';
+import { parseCsv } from './helpers/csv.js';
 import { fixture } from './helpers/fixtures.js';
+import { parseLine } from './helpers/line-protocol.js';
 import { until } from './helpers/test-server.js';
 
 const ESC = '\u001b';
@@ -39,7 +41,7 @@ const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a
 /** The colour codes the client itself writes. */
 const SGR = /\u001b\[[0-9;]*m/g;
 const HISTORY = 50;
-const ONE_LINE_FORMATS: ReadonlySet<FormatType> = new Set(['simple', 'compact', 'jsonl']);
+const ONE_LINE_FORMATS: ReadonlySet<FormatType> = new Set(['simple', 'compact', 'jsonl', 'influx']);
 
 // ---- frames ---------------------------------------------------------------------------------------
 
@@ -349,6 +351,8 @@ function allFormats(options: { uri?: string; saveData?: string } = {}): Watched[
     ['compact', false],
     ['json', false],
     ['jsonl', false],
+    ['csv', false],
+    ['influx', false],
     ['simple', true],
     ['detailed', true],
     ['compact', true],
@@ -428,6 +432,13 @@ function checkAfter(clients: Watched[], frame: Frame, label: string): void {
       );
     } else {
       assert.ok(output.endsWith('\n') && output.length > 1, `${watched.name}: one record`);
+    }
+    if (monitoring && watched.format === 'influx') {
+      assert.doesNotThrow(() => parseLine(output.slice(0, -1)), `influx: ${output}`);
+    }
+    if (monitoring && watched.format === 'csv') {
+      const width = watched.client.formatter.header()!.split(',').length;
+      for (const row of parseCsv(output)) assert.equal(row.length, width, `csv: ${output}`);
     }
   }
 }

@@ -144,7 +144,11 @@ describe('MonitoringClient', () => {
     await server.broadcast(...frames, 'not json', '[1,2]');
     await until(() => client.getStatistics().messagesReceived === 503);
     await client.stop();
-    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    // The connected and disconnected events are saved too, first and last: the frames are between.
+    const all = readFileSync(path, 'utf8').trimEnd().split('\n');
+    assert.match(all[0]!, /"event":"connected"/);
+    assert.match(all.at(-1)!, /"event":"disconnected"/);
+    const lines = all.slice(1, -1);
     assert.equal(lines.length, 503);
     const parsed = lines.map((line) => JSON.parse(line));
     assert.deepEqual(
@@ -274,6 +278,27 @@ describe('MonitoringClient', () => {
     assert.equal(compact, '[14:30:25] CPU:45% │ RAM:63%(8.2/13G) │ DSK:29% │ GPU:15%/45%');
     assert.equal(upper, 'CPU: 45.2% | RAM: 62.8% | DISK: 28.5% | GPU: 15.0%');
     await server.close();
+  });
+
+  it("writes a format's header once, before its first record (csv)", async () => {
+    const server = await TestServer.start();
+    const output = sink();
+    const client = new MonitoringClient({ uri: server.url, output, notices: null, formatType: 'csv' });
+    await client.start();
+    await server.nextClient();
+    await server.broadcast(
+      fixture('documented', 'monitoring_data'),
+      fixture('real-server', 'monitoring_data'),
+    );
+    await until(() => output.text().split('\n').length === 4);
+    await client.stop();
+    await server.close();
+    const lines = output.text().split('\n');
+    assert.equal(lines[0], client.formatter.header());
+    assert.ok(lines[0]!.startsWith('received_at,timestamp,host,'));
+    assert.match(lines[1]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z,2025-01-03T14:30:25\.123456,,45\.2,/);
+    assert.match(lines[2]!, /,vm,0,/);
+    assert.equal(lines[3], '');
   });
 });
 

@@ -34,6 +34,8 @@ export class DisplaySink implements Sink {
   readonly #congestionListeners = new Set<(congested: boolean) => void>();
   #recordsDisplayed = 0;
   #noticesWritten = 0;
+  /** The formatter's header (csv column names) is still to be written, before the next record. */
+  #headerPending = true;
 
   constructor(options: DisplaySinkOptions) {
     this.#formatter = options.formatter;
@@ -48,6 +50,7 @@ export class DisplaySink implements Sink {
 
   set formatter(formatter: BaseFormatter) {
     this.#formatter = formatter;
+    this.#headerPending = true;
   }
 
   /** Records formatted and handed to the output. */
@@ -90,6 +93,11 @@ export class DisplaySink implements Sink {
     const { frame } = record;
     // The text as received, when it is the message's own JSON (not repaired from NaN).
     const raw = frame.repairedJson === undefined ? frame.raw : undefined;
+    if (this.#headerPending) {
+      this.#headerPending = false;
+      const header = this.#formatter.header();
+      if (header !== undefined) output.writeLine(header);
+    }
     output.writeLine(this.#formatter.formatMonitoringData(record.snapshot, record.message, raw));
     this.#recordsDisplayed++;
   }
