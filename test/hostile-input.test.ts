@@ -30,7 +30,9 @@ import { MonitoringClient } from '../src/client/monitoring-client.js';
 import type { FormatType } from '../src/config.js';
 import { LineWriter } from '../src/output/line-writer.js';
 import { parseFrame } from '../src/protocol/frame.js';
+import { parseCsv } from './helpers/csv.js';
 import { fixture } from './helpers/fixtures.js';
+import { parseLine } from './helpers/line-protocol.js';
 import { until } from './helpers/test-server.js';
 
 const ESC = '\u001b';
@@ -39,7 +41,7 @@ const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a
 /** The colour codes the client itself writes. */
 const SGR = /\u001b\[[0-9;]*m/g;
 const HISTORY = 50;
-const ONE_LINE_FORMATS: ReadonlySet<FormatType> = new Set(['simple', 'compact', 'jsonl']);
+const ONE_LINE_FORMATS: ReadonlySet<FormatType> = new Set(['simple', 'compact', 'jsonl', 'influx']);
 
 // ---- frames ---------------------------------------------------------------------------------------
 
@@ -349,6 +351,8 @@ function allFormats(options: { uri?: string; saveData?: string } = {}): Watched[
     ['compact', false],
     ['json', false],
     ['jsonl', false],
+    ['csv', false],
+    ['influx', false],
     ['simple', true],
     ['detailed', true],
     ['compact', true],
@@ -428,6 +432,13 @@ function checkAfter(clients: Watched[], frame: Frame, label: string): void {
       );
     } else {
       assert.ok(output.endsWith('\n') && output.length > 1, `${watched.name}: one record`);
+    }
+    if (monitoring && watched.format === 'influx') {
+      assert.doesNotThrow(() => parseLine(output.slice(0, -1)), `influx: ${output}`);
+    }
+    if (monitoring && watched.format === 'csv') {
+      const width = watched.client.formatter.header()!.split(',').length;
+      for (const row of parseCsv(output)) assert.equal(row.length, width, `csv: ${output}`);
     }
   }
 }
@@ -524,7 +535,8 @@ describe('hostile input through the whole path', () => {
     const feed = (data: Buffer, binary: boolean) => {
       fed.push({ data, binary });
       const frame = parseFrame(data, binary, Date.now());
-      for (const watched of clients) watched.client.wsClient.emit('frame', frame);
+      for (const watched of clients)
+        watched.client.fleet.pipeline.receive(watched.client.fleet.targetNames()[0]!, frame);
     };
     assertProperty(
       fc.property(frameArb, (frame) => {
@@ -638,7 +650,8 @@ describe('hostile input: cases found by the properties, kept as examples', () =>
       message.data.system.hostname = `${RAW}${'['.repeat(depth)}${']'.repeat(depth)}`;
       const text = stringifyWithRaw(message);
       const frame = parseFrame(Buffer.from(text), false, Date.now());
-      for (const watched of clients) watched.client.wsClient.emit('frame', frame);
+      for (const watched of clients)
+        watched.client.fleet.pipeline.receive(watched.client.fleet.targetNames()[0]!, frame);
       checkAfter(clients, { kind: 'text', text }, `hostname nested ${depth} deep`);
     }
     await Promise.all(clients.map((watched) => watched.client.stop()));
@@ -648,7 +661,8 @@ describe('hostile input: cases found by the properties, kept as examples', () =>
     const clients = allFormats();
     const text = JSON.stringify(BASES[0], null, '\t').replace(/\n/g, '');
     const frame = parseFrame(Buffer.from(text), false, Date.now());
-    for (const watched of clients) watched.client.wsClient.emit('frame', frame);
+    for (const watched of clients)
+      watched.client.fleet.pipeline.receive(watched.client.fleet.targetNames()[0]!, frame);
     checkAfter(clients, { kind: 'text', text }, 'a message indented with tabs, on one line');
     await Promise.all(clients.map((watched) => watched.client.stop()));
   });
@@ -662,7 +676,11 @@ describe('hostile input: cases found by the properties, kept as examples', () =>
         binary: false,
       }),
     );
-    for (const { data } of frames) saver!.client.wsClient.emit('frame', parseFrame(data, false, Date.now()));
+    for (const { data } of frames)
+      saver!.client.fleet.pipeline.receive(
+        saver!.client.fleet.targetNames()[0]!,
+        parseFrame(data, false, Date.now()),
+      );
     await saver!.client.stop();
     checkSaved(path, frames);
   });
