@@ -37,13 +37,18 @@ export async function assembleSinks(
   const several = options.targets.length > 1;
   const sinks: Sink[] = [];
   let saveData: LoggingHandler | undefined;
+  // Save-data failures are notices of the display, like a connection error (set below).
+  let display: DisplaySink | undefined;
   if (options.saveData) {
     saveData = new LoggingHandler({
       path: options.saveData,
       maxSize: options.saveDataMaxSize,
       maxFiles: options.saveDataKeep ?? LOG_ROTATION_KEEP,
       logger,
-      onError: onSaveDataError,
+      onError: (error) => {
+        onSaveDataError(error);
+        display?.error(error);
+      },
       labelTargets: several,
     });
     sinks.push(saveData);
@@ -54,7 +59,7 @@ export async function assembleSinks(
     sinks.push(history);
   }
   // A feature that takes the screen (the dashboard) turns the line display off.
-  const display = features.some((f) => f.feature.name === 'dashboard')
+  display = features.some((f) => f.feature.name === 'dashboard')
     ? undefined
     : new DisplaySink({
         formatter: createFormatter(options.format, { color: context.color, showSource: several }),
