@@ -1,6 +1,6 @@
 /**
  * Where the command assembles its sinks, in call order: save-data (every frame), history,
- * display, the events file, then each feature of `features/index.ts`. A new sink of the
+ * display, each feature of `features/index.ts`, then the events file. A new sink of the
  * command is one line here or one feature file there.
  */
 import { LOG_ROTATION_KEEP } from '../config.js';
@@ -67,9 +67,10 @@ export async function assembleSinks(
         notices: context.stderr,
       });
   if (display) sinks.push(display);
+  for (const { feature, settings } of features) sinks.push(...(await feature.sinks(settings, context)));
+  // Last, so that it is still open when the alert sink, closing before it, resolves its alerts.
   if (options.events !== undefined) {
     sinks.push(new EventsFileSink({ destination: options.events === '-' ? context.stderr : options.events }));
   }
-  for (const { feature, settings } of features) sinks.push(...(await feature.sinks(settings, context)));
   return { sinks, display, history, saveData };
 }
