@@ -13,6 +13,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BenchServer, CLI } from './harness.js';
+import { recordingSuite } from './recording.js';
 import { renderTable } from './report.js';
 import { serverSecuritySuite } from './server-security.js';
 import {
@@ -27,7 +28,7 @@ import {
   throughputSuite,
 } from './suites.js';
 
-const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup', 'server'] as const;
+const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup', 'server', 'recording'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 /** Machine and run description, printed above the table and saved with it. */
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
       fanin: () => fanInSuite(server, settings, progress),
       startup: () => startupSuite(server, settings, progress),
       server: () => serverSecuritySuite(settings, progress),
+      recording: () => recordingSuite(server, settings, progress),
     };
     for (const name of SUITES) {
       if (only.includes(name)) rows.push(...(await suites[name]()));

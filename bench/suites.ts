@@ -102,7 +102,7 @@ export const QUICK: Settings = {
 };
 
 /** Runs `measure` for each case, round after round, the order reversed every other round. */
-async function inRounds<K extends string, T>(
+export async function inRounds<K extends string, T>(
   rounds: number,
   cases: readonly K[],
   measure: (name: K, round: number) => Promise<T>,
@@ -123,7 +123,7 @@ function ratios(values: readonly number[], baselines: readonly number[]): Summar
   return summarize(values.map((value, i) => value / baselines[i]!));
 }
 
-function check(row: Row): Row {
+export function check(row: Row): Row {
   const target = row.target;
   if (target === undefined) return row;
   const actual = target.on === 'ratio' ? row.ratio?.median : row.value.median;
@@ -137,7 +137,7 @@ function check(row: Row): Row {
   return row;
 }
 
-function compared(
+export function compared(
   suite: string,
   name: string,
   unit: string,

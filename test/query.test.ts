@@ -190,7 +190,7 @@ describe('queryRecording', () => {
       try {
         fn();
       } catch (error) {
-        assert.ok(error instanceof RecordingError);
+        assert.ok(error instanceof RecordingError, String(error));
         return [error.code, error.message];
       }
       assert.fail('no error');

@@ -95,7 +95,10 @@ describe('ReplaySource', () => {
     const replayed = new TraceSink();
     const result = await replay(path, [replayed]);
     assert.deepEqual(replayed.records, live.records);
-    assert.ok(replayed.records.some((line) => line.includes('"usage_percent": NaN')));
+    assert.ok(
+      replayed.records.some((line) => line.includes('"usage_percent": NaN')),
+      'NaN comes back as sent',
+    );
     assert.deepEqual(result, {
       frames: 20,
       events: 2 + 4,
@@ -252,7 +255,10 @@ describe('ReplaySource', () => {
       }),
       'records keep their recorded receive times',
     );
-    assert.ok(trace.events.some((e) => e.type === 'server_notice' && e.kind === 'connection'));
+    assert.ok(
+      trace.events.some((e) => e.type === 'server_notice' && e.kind === 'connection'),
+      'the greeting is a server notice again',
+    );
   });
 
   it('keeps the recorded pace times speed, on the pipeline clock in recorded time', async () => {

@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import type { Statement } from 'better-sqlite3';
 import { type SavedRecord, savedSessionFiles } from '../handlers/logging-handler.js';
 import type { PipelineEvent } from '../pipeline/events.js';
+import { SQLITE_MAGIC } from './file-header.js';
 import { decodeFrames } from './frame-batch.js';
 import { parseLabels, parseNumberList, parseObject } from './json-text.js';
 import { RecordingError } from './recording-error.js';
@@ -85,8 +86,6 @@ const REPLAYED_EVENTS = [
   'gave_up',
   'server_notice',
 ] as const;
-
-const SQLITE_MAGIC = 'SQLite format 3\0';
 
 /**
  * Opens a recording for reading.
