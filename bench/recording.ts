@@ -133,13 +133,16 @@ async function childRecord(uri: string, path: string): Promise<RecordResult> {
   return { received, rows };
 }
 
-/** The whole recording at full speed into the `simple` display. */
+/**
+ * The whole recording at full speed into the `simple` display, timed from the start of the
+ * replay (the file open, as the live client's time starts with its connection) to its end.
+ */
 async function childReplay(path: string): Promise<ReplayResult> {
   const recording = await loadRecording();
-  const start = preciseNow();
   const source = await recording.ReplaySource.open(path, { speed: 'max' });
   const pipeline = new recording.Pipeline({ sinks: [await simpleLineSink()], clock: source.clock });
   await pipeline.start();
+  const start = preciseNow();
   const result = await source.play(pipeline);
   await pipeline.close();
   source.close();
@@ -186,13 +189,24 @@ function runAsChild(spec: RecordingChildSpec): void {
 async function writeLargeRecording(path: string): Promise<number> {
   const recording = await loadRecording();
   const library = await loadLibrary();
+  // The frame's text with holes where a real server's numbers change, filled per row.
   const template = JSON.parse(realDialectText()) as {
     timestamp: string;
     data: {
-      processor: { usage_percent: number; per_core_usage: number[] };
-      memory: { used: number; available: number; percentage: number };
+      processor: { usage_percent: unknown; per_core_usage: unknown };
+      memory: { used: unknown; available: unknown; percentage: unknown };
     };
   };
+  template.timestamp = '@T';
+  template.data.processor.usage_percent = '@C';
+  template.data.processor.per_core_usage = '@P';
+  template.data.memory.used = '@U';
+  template.data.memory.available = '@A';
+  template.data.memory.percentage = '@M';
+  // Pieces of text, and between them the names of the values that go there, in text order.
+  const pieces = JSON.stringify(template).split(/"@([TCPUAM])"/);
+  const first = library.parseFrame(realDialectText(), false, 0);
+  const snapshot = library.normalizeMonitoringData(first.message!, 0, 'bench');
   const sink = new recording.RecorderSink({ path });
   const start = Date.UTC(2026, 0, 1);
   let now = start;
@@ -204,24 +218,33 @@ async function writeLargeRecording(path: string): Promise<number> {
     target: () => undefined,
     publish: () => {},
   };
-  sink.start(context);
+  await sink.start(context);
   const perTarget = QUERY_ROWS / QUERY_TARGETS;
   for (let second = 0; second < perTarget; second++) {
     now = start + second * 1000;
     for (let id = 0; id < QUERY_TARGETS; id++) {
-      const wave = Math.round((Math.sin(second / 600 + id) + 1) * 500) / 10;
-      const data = template.data;
-      template.timestamp = new Date(now).toISOString().slice(0, 23);
-      data.processor.usage_percent = wave;
-      data.processor.per_core_usage = [wave, Math.round(wave * 7) % 100];
-      data.memory.used = 8_000_000_000 + ((second * 7919 + id) % 1_000_000) * 4096;
-      data.memory.available = 16_000_000_000 - data.memory.used;
-      data.memory.percentage = Math.round((data.memory.used / 16_000_000_000) * 1000) / 10;
-      const raw = JSON.stringify(template);
-      const frame = library.parseFrame(raw, false, now);
-      const snapshot = library.normalizeMonitoringData(frame.message!, now, `host-${id}`);
-      sink.write({ target: `host-${id}`, snapshot, message: frame.message!, frame });
+      const cpu = Math.round((Math.sin(second / 600 + id) + 1) * 500) / 10;
+      const used = 8_000_000_000 + ((second * 7919 + id) % 1_000_000) * 4096;
+      const memory = Math.round((used / 16_000_000_000) * 1000) / 10;
+      const values: Record<string, string> = {
+        T: JSON.stringify(new Date(now).toISOString().slice(0, 23)),
+        C: String(cpu),
+        P: `[${cpu}, ${Math.round(cpu * 7) % 100}]`,
+        U: String(used),
+        A: String(16_000_000_000 - used),
+        M: String(memory),
+      };
+      let raw = '';
+      for (let i = 0; i < pieces.length; i++) raw += i % 2 === 0 ? pieces[i] : values[pieces[i]!];
+      // The recorder reads the snapshot when it is written: one object, changed for each row.
+      snapshot.cpu.usagePercent = cpu;
+      snapshot.memory.usedBytes = used;
+      snapshot.memory.usagePercent = memory;
+      const frame = { raw, size: raw.length, receivedAt: now };
+      sink.write({ target: `host-${id}`, snapshot, message: first.message!, frame });
     }
+    // The writer takes a flush at a time: let it, every flush's worth of rows.
+    if (second % 200 === 199) await sink.flush();
   }
   await sink.close();
   return statSync(path).size;
