@@ -7,7 +7,7 @@
  */
 import type { FormatType } from '../src/index.js';
 import { bareFanIn, bareLatency, bareMemory, bareThroughput, type ThroughputBaseline } from './baselines.js';
-import { libFanIn, libLatency, libMemory, libThroughput } from './library.js';
+import { fleetFanIn, libFanIn, libLatency, libMemory, libThroughput } from './library.js';
 
 /** One case for one client process. */
 export type ChildSpec =
@@ -15,7 +15,14 @@ export type ChildSpec =
   | { case: 'throughput'; impl: 'lib'; format: FormatType; uri: string }
   | { case: 'latency'; impl: 'bare' | 'lib'; uri: string; warmup: number }
   | { case: 'memory'; impl: 'bare' | 'lib'; uri: string; checkpoints: number[] }
-  | { case: 'fanin'; impl: 'bare' | 'lib'; uri: string; count: number; warmupMs: number; windowMs: number };
+  | {
+      case: 'fanin';
+      impl: 'bare' | 'lib' | 'fleet';
+      uri: string;
+      count: number;
+      warmupMs: number;
+      windowMs: number;
+    };
 
 /** What the child sends to the harness. */
 export type ChildReport = { ok: true; result: unknown } | { ok: false; error: string };
@@ -31,7 +38,7 @@ function run(spec: ChildSpec): Promise<unknown> {
     case 'memory':
       return (spec.impl === 'bare' ? bareMemory : libMemory)(spec.uri, spec.checkpoints);
     case 'fanin':
-      return (spec.impl === 'bare' ? bareFanIn : libFanIn)(
+      return (spec.impl === 'bare' ? bareFanIn : spec.impl === 'fleet' ? fleetFanIn : libFanIn)(
         spec.uri,
         spec.count,
         spec.warmupMs,

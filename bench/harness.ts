@@ -3,7 +3,7 @@
  * timing. Everything listens and connects on 127.0.0.1 only.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChildReport, ChildSpec } from './child.js';
 import type { ServerEvent } from './flood-server.js';
@@ -193,6 +193,51 @@ export async function runCli(args: string[]): Promise<Exit> {
   } finally {
     closeSync(devNull);
   }
+}
+
+/** The peak resident memory of a running process in MB (VmHWM, Linux), or 0 once it is gone. */
+export function peakRssMb(pid: number | undefined): number {
+  try {
+    const kb = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? 0 : Number(kb) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+export interface WatchedExit extends Exit {
+  /** Peak resident memory of the process (MB), read every 20 ms while it ran. */
+  peakRssMb: number;
+  /** Lines the process printed on stdout (all of them, read after its death too). */
+  lines: number;
+}
+
+/**
+ * Runs the CLI with `args`, counting its stdout lines (read from a pipe, as a terminal or a
+ * `| jq` would) and watching its peak memory. With `killAfterLines`, sends SIGKILL once that
+ * many lines have been printed.
+ */
+export async function runCliWatched(args: string[], killAfterLines?: number): Promise<WatchedExit> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: childEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let lines = 0;
+  let peak = 0;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
+    if (killAfterLines !== undefined && lines >= killAfterLines && child.exitCode === null)
+      child.kill('SIGKILL');
+  });
+  const poll = setInterval(() => {
+    peak = Math.max(peak, peakRssMb(child.pid));
+  }, 20);
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const exit = await exited(child);
+  clearInterval(poll);
+  await closed; // Every line written before the exit has been read.
+  return { ...exit, peakRssMb: peak, lines };
 }
 
 /** Spawns `command` and resolves with the milliseconds until it exits (stdout and stderr to /dev/null). */

@@ -115,3 +115,40 @@ export async function libFanIn(
   await Promise.all(clients.map((client) => client.stop()));
   return result;
 }
+
+/**
+ * Fan-in through one `MonitoringFleet` of `count` targets (no sink but the count), the way
+ * a user watching a fleet runs it: one process, one pipeline.
+ */
+export async function fleetFanIn(
+  uri: string,
+  count: number,
+  warmupMs: number,
+  windowMs: number,
+): Promise<FanInResult> {
+  const { MonitoringFleet } = await loadLibrary();
+  let received = 0;
+  const fleet = new MonitoringFleet({
+    targets: Array.from({ length: count }, (_v, i) => ({ name: `t${i}`, uri })),
+    sinks: [
+      {
+        name: 'count',
+        write: () => {
+          received++;
+        },
+      },
+    ],
+  });
+  await fleet.start();
+  for (let i = 0; i < count; i += FAN_IN_BATCH) {
+    await Promise.all(
+      fleet
+        .targetNames()
+        .slice(i, i + FAN_IN_BATCH)
+        .map((name) => fleet.whenConnected(name)),
+    );
+  }
+  const result = await measureWindow(warmupMs, windowMs, () => received);
+  await fleet.stop();
+  return result;
+}

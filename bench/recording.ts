@@ -97,18 +97,11 @@ async function runRecordingChild<T>(spec: RecordingChildSpec): Promise<{ result:
 /** A display sink writing the `simple` line of each record to stdout, as the CLI's default. */
 async function simpleLineSink(): Promise<Sink> {
   const library = await loadLibrary();
-  const writer = new library.LineWriter(process.stdout);
-  const formatter = library.createFormatter('simple', { color: false });
-  return {
-    name: 'display',
-    write(record) {
-      writer.writeLine(formatter.formatMonitoringData(record.snapshot, record.message, record.frame.raw));
-    },
-    onCongestion: (listener: (congested: boolean) => void) => writer.onCongestion(listener),
-    async close() {
-      writer.flush();
-    },
-  };
+  return new library.DisplaySink({
+    formatter: library.createFormatter('simple', { color: false }),
+    output: process.stdout,
+    notices: null,
+  });
 }
 
 /** One connection's frames into a pipeline with the recorder and the `simple` display, until the server closes. */

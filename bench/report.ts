@@ -7,7 +7,7 @@ import type { Row, Target } from './suites.js';
 
 function number(value: number, unit: string): string {
   if (!Number.isFinite(value)) return 'n/a';
-  if (unit === 'msg/s') return Math.round(value).toLocaleString('en-US');
+  if (unit === 'msg/s' || unit === 'records') return Math.round(value).toLocaleString('en-US');
   if (unit === 'ms') return value < 1 ? value.toFixed(3) : value < 100 ? value.toFixed(2) : value.toFixed(0);
   return value.toFixed(1);
 }

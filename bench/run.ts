@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: the whole suite (throughput, latency, memory, fan-in, start-up, server), each
+ * `npm run bench`: the whole suite (throughput, latency, memory, fan-in, start-up, server, alerts), each
  * figure beside a baseline measured in the same run, printed as a table and written to
  * bench/results/latest.json. See bench/README.md.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server]
+ * Usage: node --import tsx bench/run.ts [--quick] [--only throughput,latency,memory,fanin,startup,server,savedata,alerts,prometheus,dashboard,web]
  *        BENCH_QUICK=1 is the same as --quick (about a minute instead of about five).
  * dist/ must be built first (`npm run bench` does it).
  */
@@ -12,7 +12,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { alertsSuite } from './alerts.js';
+import { dashboardSuite } from './dashboard.js';
 import { BenchServer, CLI } from './harness.js';
+import { prometheusSuite } from './prometheus.js';
 import { recordingSuite } from './recording.js';
 import { renderTable } from './report.js';
 import { serverSecuritySuite } from './server-security.js';
@@ -24,11 +27,26 @@ import {
   QUICK,
   type Row,
   type Settings,
+  saveDataSuite,
   startupSuite,
   throughputSuite,
 } from './suites.js';
+import { webSuite } from './web.js';
 
-const SUITES = ['throughput', 'latency', 'memory', 'fanin', 'startup', 'server', 'recording'] as const;
+const SUITES = [
+  'throughput',
+  'latency',
+  'memory',
+  'fanin',
+  'startup',
+  'server',
+  'savedata',
+  'alerts',
+  'prometheus',
+  'dashboard',
+  'web',
+  'recording',
+] as const;
 type SuiteName = (typeof SUITES)[number];
 
 /** Machine and run description, printed above the table and saved with it. */
@@ -101,6 +119,11 @@ async function main(): Promise<void> {
       fanin: () => fanInSuite(server, settings, progress),
       startup: () => startupSuite(server, settings, progress),
       server: () => serverSecuritySuite(settings, progress),
+      savedata: () => saveDataSuite(server, settings, progress),
+      alerts: () => alertsSuite(server, settings, progress),
+      prometheus: () => prometheusSuite(server, settings, progress),
+      dashboard: () => dashboardSuite(server, settings, progress),
+      web: () => webSuite(server, settings, progress),
       recording: () => recordingSuite(server, settings, progress),
     };
     for (const name of SUITES) {

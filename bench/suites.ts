@@ -3,13 +3,22 @@
  * is measured next to its baseline (the order is reversed every other round, so neither
  * side always goes first), and a row's ratio is the median of the per-round ratios.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FormatType } from '../src/index.js';
 import type { ThroughputBaseline } from './baselines.js';
 import type { ChildSpec } from './child.js';
-import { type BenchServer, CLI, newTag, runChild, runCli, timeToExit, timeToFirstOutput } from './harness.js';
+import {
+  type BenchServer,
+  CLI,
+  newTag,
+  runChild,
+  runCli,
+  runCliWatched,
+  timeToExit,
+  timeToFirstOutput,
+} from './harness.js';
 import {
   type FanInResult,
   type LatencyResult,
@@ -63,6 +72,10 @@ export interface Settings {
   fanInRounds: number;
   /** Start-up: runs of each command. */
   startupRuns: number;
+  /** Save-data: seconds of flood per memory run, records displayed before the SIGKILL, rounds. */
+  saveDataSeconds: number;
+  saveDataKillAfter: number;
+  saveDataRounds: number;
 }
 
 export const FULL: Settings = {
@@ -81,6 +94,9 @@ export const FULL: Settings = {
   fanInWindowMs: 10_000,
   fanInRounds: 3,
   startupRuns: 10,
+  saveDataSeconds: 5,
+  saveDataKillAfter: 100_000,
+  saveDataRounds: 3,
 };
 
 export const QUICK: Settings = {
@@ -99,6 +115,9 @@ export const QUICK: Settings = {
   fanInWindowMs: 4000,
   fanInRounds: 1,
   startupRuns: 5,
+  saveDataSeconds: 3,
+  saveDataKillAfter: 50_000,
+  saveDataRounds: 2,
 };
 
 /** Runs `measure` for each case, round after round, the order reversed every other round. */
@@ -485,7 +504,7 @@ export async function fanInSuite(
 ): Promise<Row[]> {
   const results = await inRounds(
     settings.fanInRounds,
-    ['bare', 'lib'] as const,
+    ['bare', 'lib', 'fleet'] as const,
     async (impl) => {
       const uri = server.url('/fanin', { interval: 1000 });
       const { result } = await runChild<FanInResult>({
@@ -526,6 +545,24 @@ export async function fanInSuite(
       ),
       note,
     },
+    compared(
+      suite,
+      `one MonitoringFleet of ${clients} targets: CPU`,
+      '% of a core',
+      results.fleet.map((r) => r.cpuPercent),
+      `${clients} bare ws: CPU`,
+      results.bare.map((r) => r.cpuPercent),
+      { on: 'ratio', op: '<=', limit: 1.3 },
+    ),
+    compared(
+      suite,
+      `one MonitoringFleet of ${clients} targets: RSS`,
+      'MB',
+      results.fleet.map((r) => r.rssMb),
+      `${clients} bare ws: RSS`,
+      results.bare.map((r) => r.rssMb),
+      { on: 'ratio', op: '<=', limit: 1.3 },
+    ),
   ];
 }
 
@@ -602,5 +639,103 @@ export async function startupSuite(
       'bare ws (node -e script): first line',
       results['bare first'],
     ),
+  ];
+}
+
+// ---- 6. save-data under a flood -----------------------------------------------------------------
+
+/** Bytes of lines save-data holds at most (maxPendingBytes, 1 MiB), plus the batch that crossed it and one socket read. */
+const SAVE_DATA_LOSS_BOUND_BYTES = 1024 * 1024 + 2 * 64 * 1024;
+
+/** Whole lines in a saved session's files, and the shortest one (bytes, with its line break). */
+function savedLines(folder: string): { lines: number; shortest: number } {
+  let lines = 0;
+  let shortest = Number.POSITIVE_INFINITY;
+  for (const name of readdirSync(folder)) {
+    const text = readFileSync(join(folder, name), 'utf8');
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      lines++;
+      shortest = Math.min(shortest, Buffer.byteLength(text.slice(start, end)) + 1);
+      start = end + 1;
+    }
+  }
+  return { lines, shortest };
+}
+
+/**
+ * The CLI (`-f simple`, stdout read from a pipe) under an endless flood, with and without
+ * `--save-data`, in the same round: the peak RSS of each (the issue: within 2x), and, in a
+ * third run killed with SIGKILL once `saveDataKillAfter` records were displayed, how many
+ * displayed records were not on disk (the bound: 1 MiB + 128 KiB of lines).
+ */
+export async function saveDataSuite(
+  server: BenchServer,
+  settings: Settings,
+  progress: (text: string) => void,
+): Promise<Row[]> {
+  const flood = () => server.url('/flood', { n: 1_000_000_000, tag: newTag() });
+  const base = ['-f', 'simple', '--no-reconnect', '--ping-interval', '0'];
+  const results = await inRounds(
+    settings.saveDataRounds,
+    ['without', 'with', 'kill'] as const,
+    async (name) => {
+      const folder = mkdtempSync(join(tmpdir(), 'mwc-bench-save-'));
+      try {
+        const save = ['--save-data', join(folder, 'saved.jsonl'), '--save-data-keep', '1000'];
+        if (name === 'kill') {
+          const exit = await runCliWatched(['-u', flood(), ...base, ...save], settings.saveDataKillAfter);
+          if (exit.signal !== 'SIGKILL')
+            throw new Error(`save-data/kill: the CLI ended by itself:\n${exit.stderr}`);
+          const { lines, shortest } = savedLines(folder);
+          return {
+            rss: exit.peakRssMb,
+            records: exit.lines,
+            lost: Math.max(0, exit.lines - lines),
+            shortest,
+          };
+        }
+        const args = [
+          '-u',
+          flood(),
+          ...base,
+          '-d',
+          String(settings.saveDataSeconds),
+          ...(name === 'with' ? save : []),
+        ];
+        const exit = await runCliWatched(args);
+        if (exit.code !== 0)
+          throw new Error(`save-data/${name}: the CLI failed (code ${exit.code}):\n${exit.stderr}`);
+        return { rss: exit.peakRssMb, records: exit.lines, lost: 0, shortest: 0 };
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+    (text) => progress(`save-data ${text}`),
+  );
+  const suite = `6. save-data under an endless flood (CLI -f simple, ${settings.saveDataSeconds} s per run; SIGKILL after ${settings.saveDataKillAfter.toLocaleString('en-US')} records)`;
+  const records = (runs: { records: number }[]) => summarize(runs.map((r) => r.records)).median.toFixed(0);
+  const bounds = results.kill.map((r) => Math.floor(SAVE_DATA_LOSS_BOUND_BYTES / r.shortest));
+  return [
+    {
+      ...compared(
+        suite,
+        'CLI --save-data: peak RSS',
+        'MB',
+        results.with.map((r) => r.rss),
+        'CLI without --save-data: peak RSS',
+        results.without.map((r) => r.rss),
+        { on: 'ratio', op: '<=', limit: 2 },
+      ),
+      note: `records displayed per run: ${records(results.with)} with, ${records(results.without)} without`,
+    },
+    check({
+      suite,
+      name: 'records displayed but not on disk after SIGKILL',
+      unit: 'records',
+      value: summarize(results.kill.map((r) => r.lost)),
+      target: { on: 'value', op: '<=', limit: Math.min(...bounds) },
+      note: `bound: 1 MiB + 128 KiB of lines = ${Math.min(...bounds)} records of ${Math.max(...results.kill.map((r) => r.shortest))} bytes`,
+    }),
   ];
 }

@@ -3,6 +3,7 @@
  * environment variables. Times are in seconds, like the documentation and the CLI.
  */
 import { InvalidOptionError } from './errors.js';
+import { redactUri } from './redact.js';
 
 /** Server the client connects to when none is given. */
 export const DEFAULT_WEBSOCKET_URI = 'ws://localhost:8765';
@@ -18,7 +19,7 @@ export const MAX_RECONNECT_ATTEMPTS: number | null = null;
 export const CONNECT_TIMEOUT = 5.0;
 
 /** The output formats, by name. */
-export const FORMAT_TYPES = ['simple', 'detailed', 'compact', 'json', 'jsonl'] as const;
+export const FORMAT_TYPES = ['simple', 'detailed', 'compact', 'json', 'jsonl', 'csv', 'influx'] as const;
 export type FormatType = (typeof FORMAT_TYPES)[number];
 export const DEFAULT_FORMAT_TYPE: FormatType = 'simple';
 
@@ -86,7 +87,7 @@ export function readEnvironmentConfig(env: NodeJS.ProcessEnv = process.env): Env
   const uri = env.MONITORING_WEBSOCKET_URI?.trim();
   if (uri) {
     if (!isWebSocketUri(uri)) {
-      throw new InvalidOptionError('MONITORING_WEBSOCKET_URI', uri, 'a ws:// or wss:// URI');
+      throw new InvalidOptionError('MONITORING_WEBSOCKET_URI', redactUri(uri), 'a ws:// or wss:// URI');
     }
     config.uri = uri;
   }

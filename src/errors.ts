@@ -62,7 +62,12 @@ export class GaveUpError extends MonitoringError {
   readonly lastErrorCode: ConnectionErrorCode | undefined;
   constructor(attempts: number, cause: ConnectionError | undefined) {
     const reason = cause ? cause.message : 'no connection could be made';
-    super('GAVE_UP', `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`, { cause });
+    // 0 attempts: a working connection dropped and reconnection is off; "after 0 attempts" says nothing.
+    const what =
+      attempts === 0
+        ? 'connection lost and reconnection is off'
+        : `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+    super('GAVE_UP', `${what}: ${reason}`, { cause });
     this.attempts = attempts;
     this.lastErrorCode = cause?.code;
   }
@@ -91,6 +96,37 @@ export class InvalidOptionError extends MonitoringError {
   constructor(option: string, value: unknown, allowed: string) {
     super('INVALID_OPTION', `invalid ${option}: ${describeValue(value)} (expected ${allowed})`);
     this.option = option;
+  }
+}
+
+/** Saving failed: the folder is missing, permission is denied, the disk is full, ... */
+export class SaveDataError extends MonitoringError {
+  override name = 'SaveDataError';
+  declare readonly code: 'SAVE_DATA_FAILED';
+  /** The file that could not be written. */
+  readonly path: string;
+  /** The operating system's error code, such as `ENOSPC` or `ENOTDIR`, when there is one. */
+  readonly osCode: string | undefined;
+  constructor(path: string, reason: string, cause?: unknown) {
+    super('SAVE_DATA_FAILED', `cannot save data to ${path}: ${reason}`, { cause });
+    this.path = path;
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    this.osCode = typeof code === 'string' ? code : undefined;
+  }
+}
+
+/** A credential or certificate file cannot be used: missing, not a regular file, too large, ... */
+export class CredentialFileError extends MonitoringError {
+  override name = 'CredentialFileError';
+  declare readonly code: 'CREDENTIAL_FILE';
+  /** The file, as given. */
+  readonly path: string;
+  /** Why, in words (never the file's content). */
+  readonly reason: string;
+  constructor(path: string, reason: string, cause?: unknown) {
+    super('CREDENTIAL_FILE', `cannot use ${path}: ${reason}`, { cause });
+    this.path = path;
+    this.reason = reason;
   }
 }
 

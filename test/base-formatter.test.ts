@@ -298,7 +298,7 @@ describe('BaseFormatter.formatStatistics', () => {
       logging: {
         messagesWritten: 1250,
         bytesWritten: 3 * 1024 * 1024,
-        file: 'monitoring.log',
+        logFile: 'monitoring.log',
         rotations: 0,
         writeErrors: 0,
       },
@@ -313,16 +313,16 @@ describe('BaseFormatter.formatStatistics', () => {
         'Bytes received: 2 MB',
         'Bytes sent: 8 KB',
         'Invalid messages: 3',
-        'First connected: 2024-01-15T14:30:25.123Z',
+        `First connected: ${local('2024-01-15T14:30:25.123Z')}`,
         'Uptime: 1h 0m 0s',
         'Reconnect attempts: 2',
         'Disconnections: 1',
-        'Last message: 2024-01-15T15:30:25.000Z',
+        `Last message: ${local('2024-01-15T15:30:25.000Z')}`,
         'Last ping RTT: 1.2 ms',
         'Errors: 1',
         'Last error: none',
         'Error history:',
-        '  - 2024-01-15T14:25:10.123Z CONNECT_TIMEOUT: Connection timeout',
+        `  - ${local('2024-01-15T14:25:10.123Z')} CONNECT_TIMEOUT: Connection timeout`,
         'Handler errors: 0',
         'Saved data:',
         '  Messages written: 1250',
@@ -385,3 +385,10 @@ describe('BaseFormatter.formatStatistics', () => {
     );
   });
 });
+
+/** An ISO time as the statistics show it: local date and time to the second. */
+function local(iso: string): string {
+  const d = new Date(iso);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

@@ -126,7 +126,7 @@ describe('the command with several targets', () => {
       '--events',
       events,
       '--reconnect-interval',
-      '0.05',
+      '0.1',
       '--ping-interval',
       '0',
     ]);
@@ -175,5 +175,34 @@ describe('the command with several targets', () => {
     assert.equal(await allDown.exit, 1);
     assert.match(allDown.stderr(), /=== Statistics: a ===/);
     assert.match(allDown.stderr(), /=== Totals ===\nTargets: 2 \(0 connected\)/);
+  });
+});
+
+describe('the command, small things users noticed', () => {
+  it('shows a server going away (1001) as a notice, not an error, and says why it stops without reconnection', async () => {
+    const server = await TestServer.start({ greeting: [FRAME] });
+    server.wss.on('connection', (socket) => setTimeout(() => socket.close(1001, 'going away'), 50));
+    const run = runInProcess(['-u', server.url, '--no-reconnect', '--ping-interval', '0']);
+    assert.equal(await run.exit, 1);
+    assert.match(run.stderr(), /» disconnected: code 1001 \(going away\)/);
+    assert.equal(run.stderr().match(/✗/g)?.length, 1, 'one error line: the give-up, not the close');
+    assert.match(run.stderr(), /✗ Error: connection lost and reconnection is off/);
+    assert.doesNotMatch(run.stderr(), /after 0 attempts/);
+    await server.close();
+  });
+
+  it('says when the server alerts clear', async () => {
+    const server = await TestServer.start({
+      greeting: [
+        fixtureFrame('real-server', 'monitoring_data_alerts'),
+        fixtureFrame('real-server', 'monitoring_data'),
+      ],
+    });
+    const run = runInProcess(['-u', server.url, '--ping-interval', '0']);
+    await until(() => run.stderr().includes('server alerts cleared'), 5000, 'the cleared notice');
+    run.interrupt();
+    assert.equal(await run.exit, 0);
+    assert.match(run.stderr(), /Critical memory usage/);
+    await server.close();
   });
 });

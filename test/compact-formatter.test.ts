@@ -33,7 +33,7 @@ describe('CompactFormatter', () => {
     );
   });
 
-  it('shows GiB with one decimal below 10 and none above, without a trailing .0', () => {
+  it('keeps the decimal of the used amount up to 100 GiB, rounds the total from 10 GiB, no trailing .0', () => {
     const amounts = (usedBytes: number, totalBytes: number) =>
       new CompactFormatter()
         .formatMonitoringData(
@@ -43,6 +43,9 @@ describe('CompactFormatter', () => {
         .split(' │ ')[1];
     assert.equal(amounts(8 * GIB, 16 * GIB), 'RAM:50%(8/16G)');
     assert.equal(amounts(9.96 * GIB, 512 * GIB), 'RAM:50%(10/512G)');
+    assert.equal(amounts(21.5 * GIB, 23.5 * GIB), 'RAM:50%(21.5/24G)');
+    assert.equal(amounts(99.96 * GIB, 256 * GIB), 'RAM:50%(100/256G)');
+    assert.equal(amounts(130.4 * GIB, 256 * GIB), 'RAM:50%(130/256G)');
     assert.equal(amounts(0.5 * GIB, 1 * GIB), 'RAM:50%(0.5/1G)');
   });
 

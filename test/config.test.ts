@@ -29,7 +29,7 @@ describe('readEnvironmentConfig', () => {
       (error: unknown) =>
         error instanceof InvalidOptionError &&
         error.message ===
-          'invalid MONITORING_FORMAT: "fancy" (expected one of simple, detailed, compact, json, jsonl)',
+          'invalid MONITORING_FORMAT: "fancy" (expected one of simple, detailed, compact, json, jsonl, csv, influx)',
     );
     assert.throws(
       () => readEnvironmentConfig({ MONITORING_WEBSOCKET_URI: 'http://x' }),

@@ -5,7 +5,9 @@ import { InvalidOptionError } from '../src/errors.js';
 import { BaseFormatter } from '../src/formatters/base-formatter.js';
 import { CompactFormatter } from '../src/formatters/compact-formatter.js';
 import { createFormatter, isFormatType } from '../src/formatters/create-formatter.js';
+import { CsvFormatter } from '../src/formatters/csv-formatter.js';
 import { DetailedFormatter } from '../src/formatters/detailed-formatter.js';
+import { InfluxFormatter } from '../src/formatters/influx-formatter.js';
 import { JsonFormatter, JsonLinesFormatter } from '../src/formatters/json-formatter.js';
 import { SimpleFormatter } from '../src/formatters/simple-formatter.js';
 import { documentedSnapshot, fixture } from './helpers/formatter-snapshots.js';
@@ -18,6 +20,8 @@ describe('createFormatter', () => {
       compact: CompactFormatter,
       json: JsonFormatter,
       jsonl: JsonLinesFormatter,
+      csv: CsvFormatter,
+      influx: InfluxFormatter,
     };
     for (const type of FORMAT_TYPES) {
       const formatter = createFormatter(type);
@@ -46,7 +50,8 @@ describe('createFormatter', () => {
       (error: unknown) =>
         error instanceof InvalidOptionError &&
         error.option === 'format' &&
-        error.message === 'invalid format: "fancy" (expected one of simple, detailed, compact, json, jsonl)',
+        error.message ===
+          'invalid format: "fancy" (expected one of simple, detailed, compact, json, jsonl, csv, influx)',
     );
     assert.throws(() => createFormatter('JSON' as FormatType), InvalidOptionError);
   });

@@ -524,7 +524,8 @@ describe('hostile input through the whole path', () => {
     const feed = (data: Buffer, binary: boolean) => {
       fed.push({ data, binary });
       const frame = parseFrame(data, binary, Date.now());
-      for (const watched of clients) watched.client.wsClient.emit('frame', frame);
+      for (const watched of clients)
+        watched.client.fleet.pipeline.receive(watched.client.fleet.targetNames()[0]!, frame);
     };
     assertProperty(
       fc.property(frameArb, (frame) => {
@@ -638,7 +639,8 @@ describe('hostile input: cases found by the properties, kept as examples', () =>
       message.data.system.hostname = `${RAW}${'['.repeat(depth)}${']'.repeat(depth)}`;
       const text = stringifyWithRaw(message);
       const frame = parseFrame(Buffer.from(text), false, Date.now());
-      for (const watched of clients) watched.client.wsClient.emit('frame', frame);
+      for (const watched of clients)
+        watched.client.fleet.pipeline.receive(watched.client.fleet.targetNames()[0]!, frame);
       checkAfter(clients, { kind: 'text', text }, `hostname nested ${depth} deep`);
     }
     await Promise.all(clients.map((watched) => watched.client.stop()));
@@ -648,7 +650,8 @@ describe('hostile input: cases found by the properties, kept as examples', () =>
     const clients = allFormats();
     const text = JSON.stringify(BASES[0], null, '\t').replace(/\n/g, '');
     const frame = parseFrame(Buffer.from(text), false, Date.now());
-    for (const watched of clients) watched.client.wsClient.emit('frame', frame);
+    for (const watched of clients)
+      watched.client.fleet.pipeline.receive(watched.client.fleet.targetNames()[0]!, frame);
     checkAfter(clients, { kind: 'text', text }, 'a message indented with tabs, on one line');
     await Promise.all(clients.map((watched) => watched.client.stop()));
   });
@@ -662,7 +665,11 @@ describe('hostile input: cases found by the properties, kept as examples', () =>
         binary: false,
       }),
     );
-    for (const { data } of frames) saver!.client.wsClient.emit('frame', parseFrame(data, false, Date.now()));
+    for (const { data } of frames)
+      saver!.client.fleet.pipeline.receive(
+        saver!.client.fleet.targetNames()[0]!,
+        parseFrame(data, false, Date.now()),
+      );
     await saver!.client.stop();
     checkSaved(path, frames);
   });

@@ -155,4 +155,11 @@ describe('escapeJsonForTerminal', () => {
     assert.equal(escapeJsonForTerminal('"\u0085\u2066\u2028\u007f"'), '"\\u0085\\u2066\\u2028\\u007f"');
     assert.equal(JSON.parse(escapeJsonForTerminal(JSON.stringify('\\\u009b'))), '\\\u009b');
   });
+
+  it('escapes invisible characters too, tag characters as both halves of their pair', () => {
+    const text = 'v\u200bm\u00ad\ufeff\u{e0041}';
+    const escaped = escapeJsonForTerminal(JSON.stringify(text));
+    assert.equal(escaped, '"v\\u200bm\\u00ad\\ufeff\\udb40\\udc41"');
+    assert.equal(JSON.parse(escaped), text);
+  });
 });

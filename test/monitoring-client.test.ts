@@ -144,7 +144,11 @@ describe('MonitoringClient', () => {
     await server.broadcast(...frames, 'not json', '[1,2]');
     await until(() => client.getStatistics().messagesReceived === 503);
     await client.stop();
-    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    // The connected and disconnected events are saved too, first and last: the frames are between.
+    const all = readFileSync(path, 'utf8').trimEnd().split('\n');
+    assert.match(all[0]!, /"event":"connected"/);
+    assert.match(all.at(-1)!, /"event":"disconnected"/);
+    const lines = all.slice(1, -1);
     assert.equal(lines.length, 503);
     const parsed = lines.map((line) => JSON.parse(line));
     assert.deepEqual(
@@ -273,6 +277,123 @@ describe('MonitoringClient', () => {
     const [compact, upper] = output.text().split('\n');
     assert.equal(compact, '[14:30:25] CPU:45% │ RAM:63%(8.2/13G) │ DSK:29% │ GPU:15%/45%');
     assert.equal(upper, 'CPU: 45.2% | RAM: 62.8% | DISK: 28.5% | GPU: 15.0%');
+    await server.close();
+  });
+
+  it("writes a format's header once, before its first record (csv)", async () => {
+    const server = await TestServer.start();
+    const output = sink();
+    const client = new MonitoringClient({ uri: server.url, output, notices: null, formatType: 'csv' });
+    await client.start();
+    await server.nextClient();
+    await server.broadcast(
+      fixture('documented', 'monitoring_data'),
+      fixture('real-server', 'monitoring_data'),
+    );
+    await until(() => output.text().split('\n').length === 4);
+    await client.stop();
+    await server.close();
+    const lines = output.text().split('\n');
+    assert.equal(lines[0], client.formatter.header());
+    assert.ok(lines[0]!.startsWith('received_at,timestamp,host,'));
+    assert.match(lines[1]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z,2025-01-03T14:30:25\.123456,,45\.2,/);
+    assert.match(lines[2]!, /,vm,0,/);
+    assert.equal(lines[3], '');
+  });
+});
+
+describe('MonitoringClient lifecycle and sinks', () => {
+  const FRAME = fixtureFrame('documented', 'monitoring_data');
+
+  it('reports a formatter that throws once per record through onError, does not count it as displayed, and still calls onMessage', async () => {
+    const server = await TestServer.start({ greeting: [FRAME, FRAME] });
+    class Broken extends SimpleFormatter {
+      override formatMonitoringData(): string {
+        throw new Error('formatter broke');
+      }
+    }
+    const errors: string[] = [];
+    let messages = 0;
+    const output = new PassThrough();
+    const client = new MonitoringClient({
+      uri: server.url,
+      formatter: new Broken(),
+      output,
+      notices: null,
+      pingInterval: 0,
+      onError: (error) => errors.push(error.message),
+      onMessage: () => {
+        messages++;
+      },
+    });
+    await client.start();
+    await until(() => messages === 2);
+    const stats = client.getStatistics();
+    assert.deepEqual(errors, ['formatter broke', 'formatter broke']);
+    assert.equal(stats.recordsDisplayed, 0);
+    assert.equal(stats.sinks.find((s) => s.name === 'display')!.errors, 2);
+    await client.stop();
+    await server.close();
+  });
+
+  it('starts again after stop with a fresh connection; statistics cover the whole life', async () => {
+    const server = await TestServer.start({ greeting: [FRAME] });
+    let messages = 0;
+    const client = new MonitoringClient({
+      uri: server.url,
+      output: null,
+      notices: null,
+      pingInterval: 0,
+      onMessage: () => {
+        messages++;
+      },
+    });
+    assert.equal(client.state, 'idle');
+    await client.start();
+    await until(() => messages === 1);
+    await client.stop();
+    assert.equal(client.state, 'stopped');
+    await assert.rejects(client.send({ type: 'ping' }), /the client is stopped/);
+    await client.start();
+    assert.equal(client.state, 'running');
+    await until(() => messages === 2, 3000, 'onMessage after a restart');
+    assert.equal(client.getStatistics().messagesReceived, 2);
+    assert.equal(client.getStatistics().recordsDisplayed, 2);
+    const first = client.stop();
+    const second = client.stop();
+    assert.equal(first, second, 'a second stop is the same stop');
+    await second;
+    await server.close();
+  });
+
+  it('stop() during start() resolves once stopped; the start rejects', async () => {
+    const server = await TestServer.start();
+    const client = new MonitoringClient({ uri: server.url, output: null, notices: null, pingInterval: 0 });
+    const starting = client.start();
+    await client.stop();
+    await assert.rejects(starting);
+    assert.equal(client.state, 'stopped');
+    assert.equal(client.isConnected(), false);
+    await server.close();
+  });
+
+  it('leaves no listener of its own on the streams it wrote to once stopped', async () => {
+    const server = await TestServer.start({ greeting: [FRAME] });
+    const output = new PassThrough();
+    const notices = new PassThrough();
+    const before = [
+      output.listenerCount('error'),
+      output.listenerCount('drain'),
+      notices.listenerCount('error'),
+    ];
+    const client = new MonitoringClient({ uri: server.url, output, notices, pingInterval: 0 });
+    await client.start();
+    assert.ok(output.listenerCount('error') > before[0]!);
+    await client.stop();
+    assert.deepEqual(
+      [output.listenerCount('error'), output.listenerCount('drain'), notices.listenerCount('error')],
+      before,
+    );
     await server.close();
   });
 });

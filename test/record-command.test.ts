@@ -15,7 +15,7 @@ import { runQuery } from '../src/cli/commands/query.js';
 import { openRecordingReader } from '../src/recording/recording-reader.js';
 import { runInProcess } from './helpers/in-process-cli.js';
 import { CLI_BIN, killAll, runCli, startFloodServer } from './helpers/processes.js';
-import { capture, metricsFrame } from './helpers/recording.js';
+import { capture, metricsFrame, writeRecording } from './helpers/recording.js';
 import { TestServer, until } from './helpers/test-server.js';
 
 let tmp: string;
@@ -124,6 +124,37 @@ describe('--record', () => {
       assert.equal(run.stderr().trimEnd().split('\n').length, 1, run.stderr());
     }
     assert.equal(existsSync(join(tmp, 'x.db')), false, 'nothing created before every check passed');
+  });
+});
+
+describe('query and replay through the command', {
+  skip: existsSync(CLI_BIN) ? false : 'dist/ is not built',
+}, () => {
+  it('`query` and `replay` are subcommands of the command, in process and spawned', async () => {
+    const path = join(tmp, 'one.db');
+    const t0 = Date.UTC(2026, 10, 25, 3, 0, 0);
+    const frames = [0, 1, 2, 3].map((seq) => metricsFrame({ cpu: 10 * seq, seq }));
+    await writeRecording(
+      path,
+      frames.map((_, seq) => ['gpu-3', t0 + seq * 1000, { cpu: 10 * seq, seq }] as const),
+    );
+    const query = runInProcess(['query', path, '--metric', 'cpu', '-f', 'csv']);
+    assert.equal(await query.exit, 0, query.stderr());
+    assert.equal(
+      query.stdout(),
+      'time,target,cpu\n' +
+        [0, 1, 2, 3].map((seq) => `2026-11-25T03:00:0${seq}.000Z,gpu-3,${10 * seq}\n`).join(''),
+    );
+    const replay = runCli(['replay', path, '--max-speed', '-f', 'jsonl']);
+    const exit = await replay.exit;
+    assert.equal(exit.code, 0, replay.stderr());
+    assert.equal(replay.stdout(), frames.map((frame) => `${frame}\n`).join(''), 'the frames, byte for byte');
+    const missing = runInProcess(['replay', join(tmp, 'nothing.db')]);
+    assert.equal(await missing.exit, 2);
+    assert.match(
+      missing.stderr(),
+      /^monitoring-websocket-client: error: no such recording: .*nothing\.db\n$/,
+    );
   });
 });
 

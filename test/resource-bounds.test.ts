@@ -146,7 +146,7 @@ describe('bounded in memory', () => {
     const base = fixture('real-server', 'monitoring_data');
     for (let seq = 0; seq < 5000; seq++) {
       const frame = parseFrame(JSON.stringify({ ...base, seq }), false, Date.now());
-      client.wsClient.emit('frame', frame);
+      client.fleet.pipeline.receive(client.fleet.targetNames()[0]!, frame);
     }
     const history = client.getHistory();
     assert.equal(history.length, 100);

@@ -1,14 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { isTerminalSafe, sanitizeForTerminal } from '../src/protocol/sanitize.js';
+import {
+  cutNotice,
+  isTerminalSafe,
+  MAX_NOTICE_LENGTH,
+  sanitizeForTerminal,
+  sanitizeNotice,
+} from '../src/protocol/sanitize.js';
 
 const ESC = '\u001b';
 const BEL = '\u0007';
 const ST = `${ESC}\\`;
 
 // Written out here rather than imported, so that the test does not trust the code it checks.
-const UNSAFE_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+// The zero-width joiner is checked apart: it is kept inside an emoji sequence.
+const UNSAFE_CHARACTER =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/;
 
 describe('sanitizeForTerminal', () => {
   it('removes CSI colour and cursor sequences', () => {
@@ -69,6 +77,25 @@ describe('sanitizeForTerminal', () => {
     assert.equal(sanitizeForTerminal('\u2066a\u2069\u200eb\u200f\u061c'), 'ab');
   });
 
+  it('removes invisible characters that make two strings look alike or hide text', () => {
+    assert.equal(sanitizeForTerminal('v\u200bm'), 'vm');
+    assert.equal(sanitizeForTerminal('a\u200cb\u200dc\u2060d\ufeffe\u00adf\u180eg\u2062h'), 'abcdefgh');
+    // Tag characters (U+E0000-U+E007F) can smuggle ASCII text that no one sees.
+    assert.equal(sanitizeForTerminal('ok\u{e0069}\u{e0067}\u{e006e}\u{e007f}'), 'ok');
+    assert.equal(sanitizeForTerminal('\ufff9a\ufffab\ufffb'), 'ab');
+  });
+
+  it('turns the Unicode line and paragraph separators into spaces', () => {
+    assert.equal(sanitizeForTerminal('one\u2028two\u2029three'), 'one two three');
+  });
+
+  it('keeps a zero-width joiner only inside an emoji sequence', () => {
+    assert.equal(sanitizeForTerminal('👩\u200d💻 and 👍🏽\u200d'), '👩\u200d💻 and 👍🏽');
+    assert.equal(sanitizeForTerminal('a\u200d💻'), 'a💻');
+    assert.equal(isTerminalSafe('👩\u200d💻'), true);
+    assert.equal(isTerminalSafe('a\u200db'), false);
+  });
+
   it('keeps Unicode text and emoji', () => {
     const text = 'héllo wörld 日本語 🖥️ 💾 👩‍💻 Ünïcödé';
     assert.equal(sanitizeForTerminal(text), text);
@@ -124,6 +151,25 @@ describe('sanitizeForTerminal', () => {
         assert.equal(sanitizeForTerminal(text), text);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('cutNotice and sanitizeNotice', () => {
+  it('cut a long notice to MAX_NOTICE_LENGTH, marking how much was left out', () => {
+    const long = 'x'.repeat(500_000);
+    const cut = cutNotice(long);
+    assert.equal(cut, `${'x'.repeat(MAX_NOTICE_LENGTH)}… [cut: 499,000 more characters]`);
+    assert.equal(cutNotice('short'), 'short');
+    assert.equal(cutNotice('x'.repeat(MAX_NOTICE_LENGTH)), 'x'.repeat(MAX_NOTICE_LENGTH));
+  });
+
+  it('never split a surrogate pair, and sanitize after cutting', () => {
+    const cut = cutNotice(`${'a'.repeat(9)}😀😀`, 10);
+    assert.equal(cut, `${'a'.repeat(9)}… [cut: 4 more characters]`);
+    assert.equal(
+      sanitizeNotice(`\u001b[2J${'b'.repeat(20)}`, 10),
+      `${'b'.repeat(6)}… [cut: 14 more characters]`,
     );
   });
 });

@@ -1120,3 +1120,122 @@ describe('WebSocketClient: options', () => {
     assert.doesNotMatch(client.getStatistics().lastError ?? '', /secret/);
   });
 });
+
+describe('WebSocketClient: hostile peers get the right close details', () => {
+  /** A server that upgrades by hand, then writes `payload` over and over without reading. */
+  function floodingServer(payload: Buffer) {
+    return startTcpServer((socket) => {
+      let head = '';
+      const onData = (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (!head.includes('\r\n\r\n')) return;
+        socket.off('data', onData);
+        const key = /^sec-websocket-key:\s*(\S+)/im.exec(head)?.[1] ?? '';
+        const accept = createHash('sha1')
+          .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+          .digest('base64');
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+        );
+        socket.resume();
+        const many = Buffer.concat(Array.from({ length: 500 }, () => payload));
+        const pump = () => {
+          while (!socket.destroyed && socket.write(many)) {}
+          if (!socket.destroyed) socket.once('drain', pump);
+        };
+        pump();
+      };
+      socket.on('data', onData);
+    });
+  }
+
+  it('a fragment bomb: the close code reported is the 1008 the client sent', TEST, async () => {
+    // A text frame without FIN, then endless one-byte continuation frames.
+    const first = Buffer.from([0x01, 0x01, 0x61]);
+    const server = await startTcpServer((socket) => {
+      let head = '';
+      const onData = (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (!head.includes('\r\n\r\n')) return;
+        socket.off('data', onData);
+        const key = /^sec-websocket-key:\s*(\S+)/im.exec(head)?.[1] ?? '';
+        const accept = createHash('sha1')
+          .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+          .digest('base64');
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+        );
+        socket.write(first);
+        socket.resume();
+        const many = Buffer.concat(Array.from({ length: 2000 }, () => Buffer.from([0x00, 0x01, 0x61])));
+        const pump = () => {
+          while (!socket.destroyed && socket.write(many)) {}
+          if (!socket.destroyed) socket.once('drain', pump);
+        };
+        pump();
+      };
+      socket.on('data', onData);
+    });
+    const { client } = makeClient(`ws://127.0.0.1:${server.port}`, { reconnect: false });
+    const lost = nextEvent(client, 'disconnected');
+    const errors = record(client, 'connection_error');
+    await client.start();
+    const { code, reason } = await lost;
+    assert.equal(code, 1008);
+    assert.match(reason, /fragments/i);
+    assert.equal(errors[0]?.closeCode, 1008);
+  });
+
+  it('a ping flood: the loss says why', TEST, async () => {
+    const ping = Buffer.concat([Buffer.from([0x89, 125]), Buffer.alloc(125, 0x70)]);
+    const server = await floodingServer(ping);
+    const { client } = makeClient(`ws://127.0.0.1:${server.port}`, { reconnect: false });
+    const lost = nextEvent(client, 'disconnected');
+    const errors = record(client, 'connection_error');
+    await client.start();
+    const { code, reason } = await lost;
+    assert.equal(code, 1006);
+    assert.match(reason, /^ping flood: /);
+    assert.match(errors[0]?.message ?? '', /closed \(code 1006: ping flood: /);
+  });
+});
+
+describe('WebSocketClient: handshake headers', () => {
+  it('refuses the headers the handshake owns, naming them, without echoing a credential', () => {
+    for (const name of ['Sec-WebSocket-Key', 'sec-websocket-protocol', 'Upgrade', 'Connection', 'Host']) {
+      assert.throws(
+        () => new WebSocketClient('ws://127.0.0.1:1', { headers: { [name]: 'x' } }),
+        (error: unknown) =>
+          error instanceof InvalidOptionError &&
+          error.option === `headers.${name}` &&
+          /the handshake sets Host, Upgrade, Connection, Sec-WebSocket-\*/.test(error.message),
+        name,
+      );
+    }
+    assert.throws(
+      () => new WebSocketClient('ws://127.0.0.1:1', { headers: { Authorization: 'Bearer sëcret\u0001' } }),
+      (error: unknown) =>
+        error instanceof InvalidOptionError &&
+        !error.message.includes('sëcret') &&
+        /\[redacted\]/.test(error.message),
+    );
+  });
+
+  it('warns through its logger when credentials would cross the network in clear text', () => {
+    const warnings: string[] = [];
+    const ignore = () => {};
+    const logger = { debug: ignore, info: ignore, error: ignore, warn: (m: string) => warnings.push(m) };
+    new WebSocketClient('ws://monitor.example:8765', { logger, headers: { Authorization: 'Bearer t0ken' } });
+    new WebSocketClient('ws://user:pw@10.1.2.3:8765', { logger });
+    // Encrypted, or never leaving the machine: nothing to say.
+    new WebSocketClient('wss://monitor.example:8765', { logger, headers: { Authorization: 'Bearer t0ken' } });
+    new WebSocketClient('ws://127.0.0.1:8765', { logger, headers: { Authorization: 'Bearer t0ken' } });
+    new WebSocketClient('ws://[::1]:8765', { logger, headers: { Authorization: 'Bearer t0ken' } });
+    new WebSocketClient('ws://monitor.example:8765', { logger, headers: { 'X-Trace': '1' } });
+    assert.deepEqual(warnings, [
+      'Authorization will be sent unencrypted to monitor.example:8765 (ws://): use wss:// to protect them',
+      'the user name and password of the URI will be sent unencrypted to 10.1.2.3:8765 (ws://): use wss:// to protect them',
+    ]);
+    assert.ok(!warnings.join('').includes('t0ken'));
+  });
+});

@@ -3,16 +3,20 @@
  * MONITORING_LOG_LEVEL) and/or in a rotated file (`--log-file`). Every line passes through
  * the secret redactor. Saved data never goes through here.
  */
+import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import type { LogLevel } from '../config.js';
-import type { Logger } from '../logger.js';
+import { type Logger, silentLogger } from '../logger.js';
 import { sanitizeForTerminal } from '../protocol/sanitize.js';
+import { RotatingWriter } from '../save-data/rotating-writer.js';
+import { systemClock } from '../transport/clock.js';
 
 const RANK: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 };
-/** Size at which the log file rotates, and files kept. */
-const LOG_FILE_SIZE = '10M';
+/** Size at which the log file rotates (10 MiB), and rotated files kept (`FILE.1` to `FILE.5`). */
+const LOG_FILE_SIZE = 10 * 1024 * 1024;
 const LOG_FILE_KEEP = 5;
+/** Log lines waiting for a slow disk beyond which new ones are dropped (counted, then said). */
+const LOG_FILE_MAX_PENDING = 4 * 1024 * 1024;
 
 export interface CliLoggerOptions {
   /** Lowest level written to stderr; undefined writes nothing there. */
@@ -29,23 +33,45 @@ export interface CliLogger extends Logger {
 
 export function createCliLogger(options: CliLoggerOptions): CliLogger {
   const stderrRank = options.stderrLevel ? RANK[options.stderrLevel] : Number.POSITIVE_INFINITY;
-  let file: RotatingFileStream | undefined;
+  let file: RotatingWriter | undefined;
   let fileRank = Number.POSITIVE_INFINITY;
+  let dropped = 0;
   if (options.file) {
     const { path, level } = options.file;
-    const slash = path.lastIndexOf('/');
-    file = createStream(slash >= 0 ? path.slice(slash + 1) : path, {
-      path: slash >= 0 ? path.slice(0, slash + 1) : '.',
-      size: LOG_FILE_SIZE,
+    // The same writer as save-data: created 0600, never through another user's symbolic link.
+    file = new RotatingWriter({
+      path: resolve(path),
+      maxSize: LOG_FILE_SIZE,
       maxFiles: LOG_FILE_KEEP,
-    });
-    file.on('error', (error: Error) => {
-      options.stderr.write(`monitoring-websocket-client: log file ${path}: ${error.message}\n`);
-      file = undefined;
+      clock: systemClock,
+      logger: silentLogger,
+      label: 'log file',
+      errorOf: (reason) => new Error(`log file ${path}: ${reason}`),
+      onError: (error) => options.stderr.write(`monitoring-websocket-client: ${error.message}\n`),
+      retryDelay: 5000,
+      checkInterval: 0,
+      maxPendingBytes: LOG_FILE_MAX_PENDING,
     });
     fileRank = RANK[level];
   }
   const minRank = Math.min(stderrRank, fileRank);
+
+  const toFile = (line: string): void => {
+    if (file === undefined) return;
+    // Logs never hold the data back: while the disk is behind, lines are dropped and counted.
+    if (file.congested) {
+      dropped++;
+      return;
+    }
+    if (dropped > 0) {
+      file.write(
+        `${new Date().toISOString()} WARNING ${dropped} log lines dropped: the disk was behind\n`,
+        'event',
+      );
+      dropped = 0;
+    }
+    file.write(line, 'frame');
+  };
 
   const log = (level: LogLevel, message: string, args: unknown[]): void => {
     const rank = RANK[level];
@@ -53,7 +79,7 @@ export function createCliLogger(options: CliLoggerOptions): CliLogger {
     const extra = args.length > 0 ? ` ${args.map(describe).join(' ')}` : '';
     const line = `${new Date().toISOString()} ${level} ${options.redact(sanitizeForTerminal(message + extra))}\n`;
     if (rank >= stderrRank) options.stderr.write(line);
-    if (file && rank >= fileRank) file.write(line);
+    if (rank >= fileRank) toFile(line);
   };
 
   return {
@@ -61,11 +87,7 @@ export function createCliLogger(options: CliLoggerOptions): CliLogger {
     info: (message, ...args) => log('INFO', message, args),
     warn: (message, ...args) => log('WARNING', message, args),
     error: (message, ...args) => log('ERROR', message, args),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (!file) return resolve();
-        file.end(() => resolve());
-      }),
+    close: () => file?.close() ?? Promise.resolve(),
   };
 }
 

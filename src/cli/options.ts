@@ -2,7 +2,6 @@
  * The command line: every option, its default, and the checks that turn bad input into one
  * clear line and exit code 2. Parsing is commander's; this file only declares and validates.
  */
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   CONNECT_TIMEOUT,
@@ -20,9 +19,22 @@ import {
   PING_TIMEOUT,
   RECONNECT_INTERVAL,
 } from '../config.js';
+import { validateOutputPath } from '../files/output-file.js';
+import {
+  MAX_PEM_FILE_BYTES,
+  MAX_TOKEN_FILE_BYTES,
+  readCredentialFile,
+  sharedSecretWarning,
+} from '../files/secure-files.js';
 import { defaultTargetName } from '../fleet/target.js';
-import { LoggingHandler } from '../handlers/logging-handler.js';
 import { DEFAULT_STALE_AFTER } from '../pipeline/target-table.js';
+import { redactUri } from '../redact.js';
+import {
+  credentialsSentInClear,
+  headerValueProblem,
+  isReservedHandshakeHeader,
+  RESERVED_HANDSHAKE_HEADERS,
+} from '../transport/handshake-headers.js';
 import type { TargetsFileSections } from './feature.js';
 import { readTargetsFile } from './targets-file.js';
 
@@ -82,6 +94,8 @@ export interface CliOptions {
   cert: string | undefined;
   key: string | undefined;
   insecure: boolean;
+  /** Warnings to print before the run (one line each): a shared token file, credentials in clear text. */
+  warnings: string[];
 }
 
 /** A usage error: printed as one line, exit code 2. */
@@ -118,21 +132,52 @@ Exit codes:
   2  invalid arguments or environment
 `;
 
-function seconds(min: number, strict: boolean) {
+/**
+ * The documented range of every duration and count of the command line. A value outside is
+ * refused at the flag, with the flag's name: the library's own limits (a Node timer's range)
+ * are never reached, and nothing absurd (an attempt every nanosecond, a billion rotated
+ * files scanned at each rotation) can be asked for.
+ */
+export const RANGES = {
+  reconnectInterval: { min: 0.1, max: 86_400 },
+  maxReconnects: { min: 0, max: 1_000_000 },
+  pingInterval: { min: 0.1, max: 3600 },
+  pingTimeout: { min: 0.1, max: 3600 },
+  connectTimeout: { min: 0.1, max: 3600 },
+  maxPayload: { min: 1, max: 256 * 1024 * 1024 },
+  saveDataMaxSize: { min: 1024, max: 1024 ** 4 },
+  saveDataKeep: { min: 1, max: 1000 },
+  /** Seconds; the run may last ten years (timers are chained beyond Node's 24.8 days). */
+  duration: { min: 0, max: 315_360_000 },
+} as const;
+
+// Plain decimal only: Number() would also take "0x10", "1e3", "Infinity" or " 5".
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+const WHOLE = /^\d+$/;
+
+/** A number of seconds from `min` to `max` (`min` excluded when `exclusive`); 0 too with `zeroMeansOff`. */
+function seconds(
+  range: { min: number; max: number },
+  options: { exclusive?: boolean; zeroMeansOff?: boolean } = {},
+) {
+  const { min, max } = range;
+  const expected = options.exclusive
+    ? `expected a decimal number of seconds > ${min} and <= ${max}`
+    : `expected ${options.zeroMeansOff ? '0 (off) or ' : ''}a decimal number of seconds from ${min} to ${max}`;
   return (value: string): number => {
-    const number = Number(value);
-    if (value.trim() === '' || !Number.isFinite(number) || (strict ? number <= min : number < min)) {
-      throw new InvalidArgumentError(`expected a number of seconds ${strict ? '>' : '>='} ${min}`);
-    }
+    const number = DECIMAL.test(value) ? Number(value) : Number.NaN;
+    const inRange = options.exclusive ? number > min && number <= max : number >= min && number <= max;
+    if (!(inRange || (options.zeroMeansOff && number === 0))) throw new InvalidArgumentError(expected);
     return number;
   };
 }
 
-function integer(min: number, what: string) {
+/** A whole number from `min` to `max`. */
+function integer(range: { min: number; max: number }, what: string) {
   return (value: string): number => {
-    const number = Number(value);
-    if (value.trim() === '' || !Number.isInteger(number) || number < min) {
-      throw new InvalidArgumentError(`expected ${what}`);
+    const number = WHOLE.test(value) ? Number(value) : Number.NaN;
+    if (!(number >= range.min && number <= range.max)) {
+      throw new InvalidArgumentError(`expected ${what} from ${range.min} to ${range.max}`);
     }
     return number;
   };
@@ -143,12 +188,33 @@ function collectUri(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
+/**
+ * One `-H 'Name: value'`. Refused with one line that never repeats the value (it may be a
+ * credential): a malformed header, a header the handshake owns, a value HTTP cannot carry.
+ * Thrown as a UsageError, not commander's InvalidArgumentError, whose message would quote
+ * the whole argument.
+ */
 function collectHeader(value: string, previous: string[]): string[] {
   const colon = value.indexOf(':');
-  if (colon <= 0 || value.slice(0, colon).trim() === '' || /\s/.test(value.slice(0, colon).trim())) {
-    throw new InvalidArgumentError("expected 'Name: value'");
+  const name = colon > 0 ? value.slice(0, colon).trim() : '';
+  if (name === '' || /[^!#$%&'*+.^`|~0-9A-Za-z-]/.test(name)) {
+    throw new UsageError(`invalid --header: ${quotedArgument(value)} (expected 'Name: value')`);
   }
+  if (isReservedHandshakeHeader(name)) {
+    throw new UsageError(
+      `invalid --header: "${name}" is set by the WebSocket handshake itself (${RESERVED_HANDSHAKE_HEADERS}) and cannot be sent with -H`,
+    );
+  }
+  const problem = headerValueProblem(value.slice(colon + 1).trim());
+  if (problem !== undefined)
+    throw new UsageError(`invalid --header: the value of "${name}" cannot be sent: ${problem}`);
   return [...previous, value];
+}
+
+/** A malformed -H argument for a message: quoted, control characters escaped, a credential-looking one hidden. */
+function quotedArgument(value: string): string {
+  if (/authorization|token|key|secret|password|auth|cookie|bearer|basic/i.test(value)) return "'[redacted]'";
+  return `'${JSON.stringify(value).slice(1, -1)}'`;
 }
 
 /** The commander program; `run()` parses with it. */
@@ -170,45 +236,45 @@ export function createProgram(
     .option('--events <file>', "write every connection event and alert to FILE as JSON Lines ('-': stderr)")
     .option(
       '--stale-after <seconds>',
-      'a server without data for this long counts as stale',
-      seconds(0, true),
+      'a server without data for this long counts as stale (0.1 s to 1 day)',
+      seconds({ min: 0.1, max: 86_400 }),
       DEFAULT_STALE_AFTER,
     )
     .option('--demo', 'start a monitoring server of this machine in-process and watch it', false)
     .option('--no-reconnect', 'do not reconnect after a failure; exit 1 instead')
     .option(
       '--reconnect-interval <seconds>',
-      'seconds between reconnection attempts',
-      seconds(0, true),
+      `seconds between reconnection attempts (${RANGES.reconnectInterval.min} to ${RANGES.reconnectInterval.max})`,
+      seconds(RANGES.reconnectInterval),
       RECONNECT_INTERVAL,
     )
     .option(
       '--max-reconnects <count>',
-      'reconnection attempts before giving up (default: unlimited)',
-      integer(0, 'an integer >= 0'),
+      `reconnection attempts before giving up, ${RANGES.maxReconnects.min} to ${RANGES.maxReconnects.max} (default: unlimited)`,
+      integer(RANGES.maxReconnects, 'an integer'),
     )
     .option(
       '--ping-interval <seconds>',
-      'seconds between heartbeat pings (0: off)',
-      seconds(0, false),
+      `seconds between heartbeat pings, ${RANGES.pingInterval.min} to ${RANGES.pingInterval.max} (0: off)`,
+      seconds(RANGES.pingInterval, { zeroMeansOff: true }),
       PING_INTERVAL,
     )
     .option(
       '--ping-timeout <seconds>',
-      'seconds without a pong before the link is dead',
-      seconds(0, true),
+      `seconds without a pong before the link is dead (${RANGES.pingTimeout.min} to ${RANGES.pingTimeout.max})`,
+      seconds(RANGES.pingTimeout),
       PING_TIMEOUT,
     )
     .option(
       '--connect-timeout <seconds>',
-      'seconds allowed for the handshake',
-      seconds(0, true),
+      `seconds allowed for the handshake (${RANGES.connectTimeout.min} to ${RANGES.connectTimeout.max})`,
+      seconds(RANGES.connectTimeout),
       CONNECT_TIMEOUT,
     )
     .option(
       '--max-payload <bytes>',
-      'largest frame accepted; a bigger one is refused before it is read',
-      integer(1, 'a number of bytes >= 1'),
+      `largest frame accepted, ${RANGES.maxPayload.min} to ${RANGES.maxPayload.max}; a bigger one is refused before it is read`,
+      integer(RANGES.maxPayload, 'a whole number of bytes'),
       MAX_PAYLOAD,
     )
     .addOption(
@@ -220,18 +286,22 @@ export function createProgram(
     .option('--save-data <file>', 'save every frame received to FILE, one JSON object per line')
     .option(
       '--save-data-max-size <bytes>',
-      'rotate the save-data file at this size',
-      integer(1, 'a number of bytes >= 1'),
+      `rotate the save-data file at this size (${RANGES.saveDataMaxSize.min} to ${RANGES.saveDataMaxSize.max})`,
+      integer(RANGES.saveDataMaxSize, 'a whole number of bytes'),
       LOG_ROTATION_SIZE,
     )
     .option(
       '--save-data-keep <count>',
-      'rotated save-data files kept',
-      integer(1, 'an integer >= 1'),
+      `rotated save-data files kept (${RANGES.saveDataKeep.min} to ${RANGES.saveDataKeep.max})`,
+      integer(RANGES.saveDataKeep, 'an integer'),
       LOG_ROTATION_KEEP,
     )
     .option('--history', 'keep the last 1000 records in memory (shown in --stats)', false)
-    .option('-d, --duration <seconds>', 'stop after this many seconds', seconds(0, true))
+    .option(
+      '-d, --duration <seconds>',
+      `stop after this many seconds (at most ${RANGES.duration.max}, ten years)`,
+      seconds(RANGES.duration, { exclusive: true }),
+    )
     .option('-s, --stats', 'print statistics to stderr at the end', false)
     .option('-v, --verbose', 'debug logs on stderr', false)
     .option('--log-file <file>', 'write timestamped logs to FILE (rotated at 10 MB)')
@@ -295,6 +365,7 @@ export function resolveOptions(
   env: EnvironmentConfig,
   processEnv: NodeJS.ProcessEnv,
 ): CliOptions {
+  const warnings: string[] = [];
   const file = flags.targets === undefined ? undefined : readTargetsFile(flags.targets);
   const uris =
     flags.uri !== undefined || file !== undefined ? (flags.uri ?? []) : [env.uri ?? DEFAULT_WEBSOCKET_URI];
@@ -303,10 +374,10 @@ export function resolveOptions(
     const { tokenFile, ca, cert, key, maxReconnectAttempts, ...rest } = target;
     targets.push({
       ...rest,
-      ...(tokenFile !== undefined ? { token: readToken(tokenFile) } : {}),
-      ...(ca !== undefined ? { ca: readPem('--targets ca', ca) } : {}),
-      ...(cert !== undefined ? { cert: readPem('--targets cert', cert) } : {}),
-      ...(key !== undefined ? { key: readPem('--targets key', key) } : {}),
+      ...(tokenFile !== undefined ? { token: readToken(tokenFile, warnings) } : {}),
+      ...(ca !== undefined ? { ca: readPem('--targets ca', ca, warnings) } : {}),
+      ...(cert !== undefined ? { cert: readPem('--targets cert', cert, warnings) } : {}),
+      ...(key !== undefined ? { key: readPem('--targets key', key, warnings) } : {}),
       ...(maxReconnectAttempts !== undefined ? { maxReconnectAttempts } : {}),
     });
   }
@@ -325,7 +396,7 @@ export function resolveOptions(
     ['--log-file', flags.logFile ?? env.logFile],
   ] as const) {
     if (path === undefined) continue;
-    const reason = LoggingHandler.validatePath(path);
+    const reason = validateOutputPath(path);
     if (reason) throw new UsageError(`invalid ${option}: "${path}" (${reason})`);
   }
   const headers: Record<string, string> = {};
@@ -333,7 +404,9 @@ export function resolveOptions(
     const colon = header.indexOf(':');
     headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
   }
-  const token = flags.tokenFile ? readToken(flags.tokenFile) : processEnv.MONITORING_TOKEN?.trim();
+  const token = flags.tokenFile
+    ? readToken(flags.tokenFile, warnings)
+    : checkToken('MONITORING_TOKEN', processEnv.MONITORING_TOKEN?.trim());
   if (token && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
     headers.Authorization = `Bearer ${token}`;
   }
@@ -363,10 +436,20 @@ export function resolveOptions(
     logFile: flags.logFile ?? env.logFile,
     logLevel: env.logLevel,
     headers,
-    ca: flags.ca === undefined ? undefined : readPem('--ca', flags.ca),
-    cert: flags.cert === undefined ? undefined : readPem('--cert', flags.cert),
-    key: flags.key === undefined ? undefined : readPem('--key', flags.key),
+    ca: flags.ca === undefined ? undefined : readPem('--ca', flags.ca, warnings),
+    cert: flags.cert === undefined ? undefined : readPem('--cert', flags.cert, warnings),
+    key: flags.key === undefined ? undefined : readPem('--key', flags.key, warnings),
     insecure: flags.insecure,
+    warnings: [
+      ...warnings,
+      ...targets.flatMap((t) =>
+        clearTextWarnings(t.uri, {
+          ...headers,
+          ...t.headers,
+          ...(t.token ? { Authorization: 'Bearer' } : {}),
+        }),
+      ),
+    ],
   };
 }
 
@@ -377,7 +460,7 @@ function parseTargetArgument(value: string): CliTarget {
   const uri = named ? named[2]! : value;
   if (!isWebSocketUri(uri)) {
     throw new UsageError(
-      `invalid --uri: "${uri}" (expected a ws:// or wss:// URI, e.g. ws://localhost:8765, optionally named: web1=ws://10.0.0.5:8765)`,
+      `invalid --uri: "${redactUri(uri)}" (expected a ws:// or wss:// URI, e.g. ws://localhost:8765, optionally named: web1=ws://10.0.0.5:8765)`,
     );
   }
   if (name !== undefined && (name === '' || name.length > 256 || /\p{C}/u.test(name))) {
@@ -386,29 +469,65 @@ function parseTargetArgument(value: string): CliTarget {
   return { name: name ?? defaultTargetName(uri), uri };
 }
 
-function readToken(path: string): string {
+/** The token of --token-file: a regular file, small, one token on one line, sendable in a header. */
+function readToken(path: string, warnings: string[]): string {
   let token: string;
   try {
-    token = readFileSync(path, 'utf8').trim();
+    const file = readCredentialFile(path, MAX_TOKEN_FILE_BYTES);
+    const shared = sharedSecretWarning('--token-file', path, file);
+    if (shared !== undefined) warnings.push(shared);
+    token = file.text.trim();
   } catch (error) {
     throw new UsageError(
-      `invalid --token-file: "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+      `invalid --token-file: "${path}" (${(error as { reason?: string }).reason ?? 'unreadable'})`,
     );
   }
   if (token === '' || /[\r\n]/.test(token)) {
     throw new UsageError(`invalid --token-file: "${path}" (expected one token on one line)`);
   }
+  const problem = headerValueProblem(token);
+  if (problem !== undefined) {
+    throw new UsageError(
+      `invalid --token-file: "${path}" (the token cannot be sent in a header: ${problem})`,
+    );
+  }
   return token;
 }
 
-function readPem(option: string, path: string): string {
+/** A token from the environment, checked like one from a file, and never quoted. */
+function checkToken(variable: string, token: string | undefined): string | undefined {
+  if (!token) return undefined;
+  const problem = headerValueProblem(token);
+  if (problem !== undefined) {
+    throw new UsageError(`invalid ${variable} (the token cannot be sent in a header: ${problem})`);
+  }
+  return token;
+}
+
+/** A certificate or key file (PEM): a regular file, at most 1 MiB; a key readable by others is warned about. */
+function readPem(option: string, path: string, warnings: string[]): string {
   try {
-    return readFileSync(path, 'utf8');
+    const file = readCredentialFile(path, MAX_PEM_FILE_BYTES);
+    if (option === '--key') {
+      const shared = sharedSecretWarning(option, path, file);
+      if (shared !== undefined) warnings.push(shared);
+    }
+    return file.text;
   } catch (error) {
     throw new UsageError(
-      `invalid ${option}: "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+      `invalid ${option}: "${path}" (${(error as { reason?: string }).reason ?? 'unreadable'})`,
     );
   }
+}
+
+/** The warning for credentials about to cross the network unencrypted (ws:// to another machine). */
+function clearTextWarnings(uri: string, headers: Record<string, string>): string[] {
+  const sent = credentialsSentInClear(uri, headers);
+  if (sent.length === 0) return [];
+  const host = new URL(uri).host;
+  return [
+    `${sent.join(', ')} will be sent unencrypted to ${host} (ws://), readable by anyone on the path: use wss://`,
+  ];
 }
 
 export type { ParsedFlags };

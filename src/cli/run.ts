@@ -10,7 +10,15 @@ import { InvalidOptionError } from '../errors.js';
 import { defaultTargetName } from '../fleet/target.js';
 import { createFormatter } from '../formatters/create-formatter.js';
 import { shouldUseColor } from '../output/color-support.js';
-import { createSecretRedactor, REDACTED, redactHeaders, secretsOfHeaders, secretsOfUri } from '../redact.js';
+import type { Sink } from '../pipeline/sink.js';
+import {
+  collectSecrets,
+  createSecretRedactor,
+  REDACTED,
+  redactHeaders,
+  secretsOfArguments,
+} from '../redact.js';
+import { systemClock, type TimerHandle } from '../transport/clock.js';
 import { createCliLogger } from './cli-logger.js';
 import { FEATURES } from './features/index.js';
 import {
@@ -38,6 +46,9 @@ const PROGRAM = 'monitoring-websocket-client';
 
 /** Runs the command line `argv` (without the node and script paths). Resolves to the exit code. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
+  // Subcommands: asking a recording, and playing it again. Loaded only when used.
+  if (argv[0] === 'query') return (await import('./commands/query.js')).runQuery(argv.slice(1), io);
+  if (argv[0] === 'replay') return (await import('./commands/replay.js')).runReplay(argv.slice(1), io);
   const env = io.env ?? process.env;
   let command: ParsedCommand;
   try {
@@ -46,7 +57,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     command = parsed;
   } catch (error) {
     if (error instanceof UsageError || error instanceof InvalidOptionError) {
-      io.stderr.write(`${PROGRAM}: error: ${error.message}\n`);
+      io.stderr.write(
+        `${PROGRAM}: error: ${createSecretRedactor(secretsOfArguments(argv, env))(error.message)}\n`,
+      );
       return EXIT_USAGE;
     }
     throw error;
@@ -62,7 +75,8 @@ interface ParsedCommand {
 function parseArguments(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): ParsedCommand | number {
   const program = createProgram(packageVersion(), {
     out: (text) => io.stdout.write(text),
-    err: (text) => io.stderr.write(text),
+    // Commander quotes a bad argument: a secret given on the command line is not repeated.
+    err: (text) => io.stderr.write(createSecretRedactor(secretsOfArguments(argv, env))(text)),
   });
   for (const feature of FEATURES) feature.declare(program);
   try {
@@ -88,12 +102,14 @@ type EndReason = 'duration' | 'signal' | 'gave_up' | 'feature';
 
 async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
   const { options } = command;
-  const secrets = [...secretsOfHeaders(options.headers)];
-  for (const target of options.targets) {
-    secrets.push(...secretsOfUri(target.uri), ...secretsOfHeaders(target.headers ?? {}));
-    if (target.token) secrets.push(target.token);
-  }
-  const redact = createSecretRedactor(secrets);
+  const redact = createSecretRedactor(
+    collectSecrets({
+      headers: Object.assign({}, options.headers, ...options.targets.map((t) => t.headers ?? {})),
+      uris: options.targets.map((t) => t.uri),
+      tokens: options.targets.map((t) => t.token),
+      keys: [options.key, ...options.targets.map((t) => t.key)],
+    }),
+  );
   // Notices, errors and statistics may quote what a server echoed (a refused token): they
   // go through the same redactor as the logs.
   const stderr = redactingStream(io.stderr, redact);
@@ -105,6 +121,7 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
       : {}),
     redact,
   });
+  for (const warning of options.warnings) io.stderr.write(`${PROGRAM}: warning: ${warning}\n`);
   if (options.insecure || options.targets.some((t) => t.insecure)) {
     io.stderr.write(
       `${PROGRAM}: warning: --insecure: the server's certificate is NOT verified; anyone on the path can read and change the data\n`,
@@ -145,6 +162,7 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
   const color = shouldUseColor({ stream: io.stdout as { isTTY?: boolean }, env, requested: options.color });
   let fleet: InstanceType<typeof MonitoringFleet>;
   let sinks: CommandSinks;
+  let built: Sink[] = [];
   try {
     sinks = await assembleSinks(
       { ...options, targets },
@@ -167,6 +185,7 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
       },
       logger,
     );
+    built = sinks.sinks;
     fleet = new MonitoringFleet({
       targets: targets.map((target) => ({
         ...target,
@@ -188,6 +207,8 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
       logger,
     });
   } catch (error) {
+    // Sinks already built (a listening web or metrics server) are closed, not left behind.
+    for (const sink of built) await sink.close?.().catch(() => {});
     await demoServer?.stop();
     await logger.close();
     if (error instanceof InvalidOptionError || error instanceof UsageError) {
@@ -198,9 +219,9 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
   }
 
   const reason = await new Promise<EndReason>((resolve) => {
-    const timers: NodeJS.Timeout[] = [];
+    const timers: TimerHandle[] = [];
     const end = (why: EndReason) => {
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers) systemClock.clearTimeout(timer);
       io.signal?.removeEventListener('abort', onAbort);
       resolve(why);
     };
@@ -209,7 +230,7 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
     if (io.signal?.aborted) return end('signal');
     io.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.duration !== undefined)
-      timers.push(setTimeout(() => end('duration'), options.duration * 1000));
+      timers.push(systemClock.setTimeout(() => end('duration'), options.duration * 1000));
     // The run fails only when every target has given up: one server down is a notice.
     const gaveUp = new Set<string>();
     fleet.on('gave_up', ({ target }) => {

@@ -11,7 +11,6 @@ import type { Logger } from '../logger.js';
 import type { Sink } from '../pipeline/sink.js';
 import { DisplaySink } from '../sinks/display-sink.js';
 import { EventsFileSink } from '../sinks/events-file-sink.js';
-import { HandlerSink } from '../sinks/handler-sink.js';
 import type { CliFeature, FeatureContext } from './feature.js';
 import type { CliOptions } from './options.js';
 
@@ -45,8 +44,9 @@ export async function assembleSinks(
       maxFiles: options.saveDataKeep ?? LOG_ROTATION_KEEP,
       logger,
       onError: onSaveDataError,
+      labelTargets: several,
     });
-    sinks.push(new HandlerSink(saveData));
+    sinks.push(saveData);
   }
   let history: MonitoringHandler | undefined;
   if (options.history) {

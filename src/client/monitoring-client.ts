@@ -127,7 +127,7 @@ export class MonitoringClient {
       ...connection
     } = opts;
     const builtIn: Sink[] = [this.#monitoringHandler, this.#display, this.#callbacks];
-    if (this.#loggingHandler) builtIn.unshift(new HandlerSink(this.#loggingHandler));
+    if (this.#loggingHandler) builtIn.unshift(this.#loggingHandler);
     this.#fleet = new MonitoringFleet({
       ...connection,
       targets: [{ name: this.#name, uri }],

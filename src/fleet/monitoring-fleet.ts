@@ -165,7 +165,6 @@ export class MonitoringFleet {
    */
   stop(): Promise<void> {
     switch (this.#state) {
-      case 'idle':
       case 'stopped':
         return Promise.resolve();
       case 'stopping':

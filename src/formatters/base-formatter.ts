@@ -8,7 +8,7 @@
  */
 import { PROGRESS_BAR_LENGTH, THRESHOLD_CRITICAL, THRESHOLD_WARNING } from '../config.js';
 import type { ParsedMessage } from '../protocol/frame.js';
-import { sanitizeForTerminal } from '../protocol/sanitize.js';
+import { sanitizeForTerminal, sanitizeNotice } from '../protocol/sanitize.js';
 import type { AlertSnapshot, MonitoringSnapshot } from '../protocol/snapshot.js';
 import { type Paint, type Palette, palette } from './colors.js';
 
@@ -193,31 +193,40 @@ interface StatField {
   kind: StatKind;
 }
 
+/** The fields of MonitoringClientStatistics (ConnectionStatistics and the client's own), in print order. */
 const CONNECTION_FIELDS: readonly StatField[] = [
-  { keys: ['currentState', 'state'], label: 'State', kind: 'text' },
+  { keys: ['currentState'], label: 'State', kind: 'text' },
   { keys: ['messagesReceived'], label: 'Messages received', kind: 'count' },
   { keys: ['messagesSent'], label: 'Messages sent', kind: 'count' },
   { keys: ['bytesReceived'], label: 'Bytes received', kind: 'bytes' },
   { keys: ['bytesSent'], label: 'Bytes sent', kind: 'bytes' },
   { keys: ['invalidMessages'], label: 'Invalid messages', kind: 'count' },
   { keys: ['connectionStart'], label: 'First connected', kind: 'time' },
-  { keys: ['uptimeSeconds', 'uptime'], label: 'Uptime', kind: 'duration' },
+  { keys: ['uptimeSeconds'], label: 'Uptime', kind: 'duration' },
   { keys: ['reconnectAttempts'], label: 'Reconnect attempts', kind: 'count' },
-  { keys: ['totalDisconnections', 'disconnections'], label: 'Disconnections', kind: 'count' },
+  { keys: ['totalDisconnections'], label: 'Disconnections', kind: 'count' },
   { keys: ['lastMessageAt'], label: 'Last message', kind: 'time' },
-  { keys: ['lastPingRttMs', 'lastRttMs', 'pingRttMs', 'lastPingRtt'], label: 'Last ping RTT', kind: 'ms' },
-  { keys: ['errorCount', 'errors'], label: 'Errors', kind: 'count' },
+  { keys: ['lastPingRttMs'], label: 'Last ping RTT', kind: 'ms' },
+  { keys: ['errorCount'], label: 'Errors', kind: 'count' },
   { keys: ['lastError'], label: 'Last error', kind: 'error' },
   { keys: ['errorHistory'], label: 'Error history', kind: 'errors' },
+  { keys: ['handlerErrors'], label: 'Handler errors', kind: 'count' },
+  { keys: ['recordsDisplayed'], label: 'Records displayed', kind: 'count' },
+  { keys: ['dataQualityWarnings'], label: 'Data quality warnings', kind: 'count' },
+  { keys: ['callbackErrors'], label: 'Callback errors', kind: 'count' },
 ];
 
+/** The fields of the save-data statistics (SaveDataStats), in print order. */
 const LOGGING_FIELDS: readonly StatField[] = [
-  { keys: ['messagesWritten', 'messageCount', 'messagesLogged'], label: 'Messages written', kind: 'count' },
+  { keys: ['messagesWritten'], label: 'Messages written', kind: 'count' },
+  { keys: ['messagesLost'], label: 'Messages lost', kind: 'count' },
+  { keys: ['messageCount'], label: 'Messages taken', kind: 'count' },
   { keys: ['bytesWritten'], label: 'Bytes written', kind: 'bytes' },
-  { keys: ['file', 'filePath', 'currentFile', 'filename', 'path'], label: 'File', kind: 'text' },
-  { keys: ['rotations', 'rotationCount'], label: 'Rotations', kind: 'count' },
-  { keys: ['writeErrors', 'writeErrorCount'], label: 'Write errors', kind: 'count' },
-  { keys: ['lastWriteError'], label: 'Last write error', kind: 'error' },
+  { keys: ['pendingBytes'], label: 'Pending', kind: 'bytes' },
+  { keys: ['logFile'], label: 'File', kind: 'text' },
+  { keys: ['rotations'], label: 'Rotations', kind: 'count' },
+  { keys: ['writeErrors'], label: 'Write errors', kind: 'count' },
+  { keys: ['lastError'], label: 'Last write error', kind: 'error' },
 ];
 
 const SNAKE_PART = /_([a-z0-9])/g;
@@ -386,10 +395,18 @@ export abstract class BaseFormatter {
    */
   abstract formatMonitoringData(snapshot: MonitoringSnapshot, message: ParsedMessage, raw?: string): string;
 
+  /**
+   * A line written once, before the first record (the column names of `csv`); `undefined`
+   * for the formats that have none. Whoever writes the records writes it.
+   */
+  header(): string | undefined {
+    return undefined;
+  }
+
   /** A connection notice from the server, e.g. `[16:46:29] ✓ Connected to monitoring server`. */
   formatConnectionMessage(message: string, timestamp?: string, source?: string): string {
     const time = clockTimeOf(timestamp);
-    const text = `✓ ${sanitizeForTerminal(message)}`;
+    const text = `✓ ${sanitizeNotice(message)}`;
     return `${this.sourcePrefix(source)}${time === undefined ? '' : `[${time}] `}${this.palette.green(text)}`;
   }
 
@@ -398,7 +415,7 @@ export abstract class BaseFormatter {
    * `severity` is `warning`. The severity, when given, names the line.
    */
   formatError(error: string | Error, severity?: string, source?: string): string {
-    const text = sanitizeForTerminal(errorText(error));
+    const text = sanitizeNotice(errorText(error));
     const level = severity === undefined || severity === '' ? 'error' : sanitizeForTerminal(severity);
     const label = level.charAt(0).toUpperCase() + level.slice(1).toLowerCase();
     const isWarning = label === 'Warning' || label === 'Warn';
@@ -447,7 +464,7 @@ export abstract class BaseFormatter {
 
   /** A notice of the client itself, e.g. `» reconnecting in 5 s (attempt 2)`. */
   formatNotice(text: string, source?: string): string {
-    return this.sourcePrefix(source) + this.palette.cyan(`» ${sanitizeForTerminal(text)}`);
+    return this.sourcePrefix(source) + this.palette.cyan(`» ${sanitizeNotice(text)}`);
   }
 
   // ---- helpers for subclasses ----------------------------------------------------------------

@@ -8,10 +8,14 @@ import { BaseFormatter, MISSING } from './base-formatter.js';
 
 const GIB = 1024 ** 3;
 
-/** GiB with one decimal below 10 and none from 10 on, without a trailing ".0": `8.2`, `13`. */
-function gibibytes(bytes: number): string {
+/**
+ * GiB without a trailing ".0": one decimal below `wholeFrom`, none from it on. The used
+ * amount keeps its decimal up to 100 GiB, so that a change shows (`21.5/24G`); the total,
+ * which never moves, is rounded from 10 GiB (`8.2/13G`).
+ */
+function gibibytes(bytes: number, wholeFrom: number): string {
   const value = bytes / GIB;
-  if (value >= 9.95) return String(Math.round(value));
+  if (value >= wholeFrom - 0.05) return String(Math.round(value));
   const text = value.toFixed(1);
   return text.endsWith('.0') ? text.slice(0, -2) : text;
 }
@@ -31,7 +35,7 @@ export class CompactFormatter extends BaseFormatter {
       ' │ RAM:' +
       this.percent(memory.usagePercent);
     if (used !== undefined && total !== undefined && used >= 0 && total >= 0) {
-      line += `(${gibibytes(used)}/${gibibytes(total)}G)`;
+      line += `(${gibibytes(used, 100)}/${gibibytes(total, 10)}G)`;
     }
     line += ` │ DSK:${this.percent(snapshot.disk.usagePercent)}`;
     const gpu = snapshot.gpu;

@@ -5,7 +5,9 @@ import { FORMAT_TYPES, type FormatType } from '../config.js';
 import { InvalidOptionError } from '../errors.js';
 import type { BaseFormatter, FormatterOptions } from './base-formatter.js';
 import { CompactFormatter } from './compact-formatter.js';
+import { CsvFormatter } from './csv-formatter.js';
 import { DetailedFormatter } from './detailed-formatter.js';
+import { InfluxFormatter } from './influx-formatter.js';
 import { JsonFormatter, JsonLinesFormatter } from './json-formatter.js';
 import { SimpleFormatter } from './simple-formatter.js';
 
@@ -30,6 +32,10 @@ export function createFormatter(type: FormatType, options: FormatterOptions = {}
       return new JsonFormatter(options);
     case 'jsonl':
       return new JsonLinesFormatter(options);
+    case 'csv':
+      return new CsvFormatter(options);
+    case 'influx':
+      return new InfluxFormatter(options);
     default:
       // Reached from JavaScript, or from a string cast to FormatType.
       throw new InvalidOptionError('format', type as unknown, `one of ${FORMAT_TYPES.join(', ')}`);

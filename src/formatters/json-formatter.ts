@@ -10,20 +10,28 @@
  */
 import { JSON_INDENT_LEVEL } from '../config.js';
 import type { ParsedMessage } from '../protocol/frame.js';
+import { cutNotice } from '../protocol/sanitize.js';
 import type { AlertSnapshot, MonitoringSnapshot } from '../protocol/snapshot.js';
 import { BaseFormatter, errorText, type FormatterOptions } from './base-formatter.js';
 import { indentJson } from './json-indent.js';
 
-const TERMINAL_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-const TERMINAL_UNSAFE_ALL = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// Also the invisible characters (soft hyphen, zero-width ones, word joiner, BOM, tag
+// characters as their surrogate pairs), so that what a terminal shows is what the JSON holds.
+const TERMINAL_UNSAFE =
+  /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/;
+const TERMINAL_UNSAFE_ALL = new RegExp(TERMINAL_UNSAFE.source, 'g');
 
-function unicodeEscape(character: string): string {
-  return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
+function unicodeEscape(characters: string): string {
+  let escaped = '';
+  for (let i = 0; i < characters.length; i++) {
+    escaped += `\\u${characters.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  }
+  return escaped;
 }
 
 /**
- * `json` with DEL, the C1 controls, U+2028/U+2029 and the bidi controls escaped as
- * `\uXXXX`. Inside JSON text such characters can only be in strings, where the escape means
+ * `json` with DEL, the C1 controls, U+2028/U+2029, the bidi controls and the invisible
+ * characters escaped as `\uXXXX`. Inside JSON text such characters can only be in strings, where the escape means
  * the same character.
  */
 export function escapeJsonForTerminal(json: string): string {
@@ -96,12 +104,17 @@ export class JsonFormatter extends BaseFormatter {
 
   /** `{"type":"connection","message":...,"timestamp":...}`. */
   override formatConnectionMessage(message: string, timestamp?: string, source?: string): string {
-    return this.stringify({ type: 'connection', message, timestamp, source: this.sourceOf(source) });
+    return this.stringify({
+      type: 'connection',
+      message: cutNotice(message),
+      timestamp,
+      source: this.sourceOf(source),
+    });
   }
 
   /** `{"type":"error","severity":"error","message":...}`, with the error's `code` when it has one. */
   override formatError(error: string | Error, severity?: string, source?: string): string {
-    const message = errorText(error);
+    const message = cutNotice(errorText(error));
     const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
     return this.stringify({
       type: 'error',
@@ -125,7 +138,7 @@ export class JsonFormatter extends BaseFormatter {
 
   /** `{"type":"notice","message":...}`. */
   override formatNotice(text: string, source?: string): string {
-    return this.stringify({ type: 'notice', message: text, source: this.sourceOf(source) });
+    return this.stringify({ type: 'notice', message: cutNotice(text), source: this.sourceOf(source) });
   }
 
   /** JSON of `value` in this format's layout, safe for a terminal. Undefined members are left out. */

@@ -119,7 +119,8 @@ export class Pipeline {
 
   /** Flushes and closes every sink; resolves once all are closed. Idempotent. */
   async close(): Promise<void> {
-    if (this.#state !== 'running') return;
+    // Also from 'idle': records fed without start() (a test, a replay) are flushed too.
+    if (this.#state === 'closing' || this.#state === 'closed') return;
     this.#state = 'closing';
     this.#table.markAllDown();
     for (const slot of this.#slots) await this.#closeSlot(slot);

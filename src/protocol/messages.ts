@@ -1,6 +1,5 @@
 /**
- * The wire protocol: every message of both dialects, as received. See PROTOCOL.md in the
- * project's shared folder: "real" is what the Python monitoring-websocket-server sends,
+ * The wire protocol: every message of both dialects, as received. See docs/protocol.md: "real" is what the Python monitoring-websocket-server sends,
  * "documented" what the Python client's documentation describes. A server may send either,
  * or a mix, and any field may be missing or of the wrong type: these types say what a
  * well-behaved server sends, and the normalizer checks every value before trusting it.

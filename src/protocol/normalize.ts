@@ -1,5 +1,5 @@
 /**
- * Turns a `monitoring_data` message of either dialect (see PROTOCOL.md), or a mix of both,
+ * Turns a `monitoring_data` message of either dialect (see docs/protocol.md), or a mix of both,
  * into one {@link MonitoringSnapshot}. Every value is checked before it is trusted: one
  * that is missing, null, of the wrong type, not finite or out of range stays `undefined`
  * (shown as missing, never as 0) and, unless it is an optional value legitimately left

@@ -34,6 +34,8 @@ export class DisplaySink implements Sink {
   readonly #congestionListeners = new Set<(congested: boolean) => void>();
   #recordsDisplayed = 0;
   #noticesWritten = 0;
+  /** The formatter's header (csv column names) is still to be written, before the next record. */
+  #headerPending = true;
 
   constructor(options: DisplaySinkOptions) {
     this.#formatter = options.formatter;
@@ -48,6 +50,7 @@ export class DisplaySink implements Sink {
 
   set formatter(formatter: BaseFormatter) {
     this.#formatter = formatter;
+    this.#headerPending = true;
   }
 
   /** Records formatted and handed to the output. */
@@ -55,8 +58,12 @@ export class DisplaySink implements Sink {
     return this.#recordsDisplayed;
   }
 
+  /** 'new' until started; records fed before `start()` (a replay, a test) open the streams then. */
+  #phase: 'new' | 'open' | 'closed' = 'new';
+
   start(): void {
-    if (this.#output !== null || this.#notices !== null) return;
+    if (this.#phase === 'open') return;
+    this.#phase = 'open';
     if (this.#outputStream !== null) {
       const output = LineWriter.acquire(this.#outputStream);
       this.#output = output;
@@ -76,6 +83,7 @@ export class DisplaySink implements Sink {
   }
 
   write(record: MonitoringRecord): void {
+    if (this.#phase === 'new') this.start();
     const output = this.#output;
     if (output === null) {
       // No output (`output: null`): the record is shown to nowhere, which is still shown.
@@ -85,11 +93,17 @@ export class DisplaySink implements Sink {
     const { frame } = record;
     // The text as received, when it is the message's own JSON (not repaired from NaN).
     const raw = frame.repairedJson === undefined ? frame.raw : undefined;
+    if (this.#headerPending) {
+      this.#headerPending = false;
+      const header = this.#formatter.header();
+      if (header !== undefined) output.writeLine(header);
+    }
     output.writeLine(this.#formatter.formatMonitoringData(record.snapshot, record.message, raw));
     this.#recordsDisplayed++;
   }
 
   event(event: PipelineEvent): void {
+    if (this.#phase === 'new') this.start();
     if (this.#notices === null) return;
     const text = this.#noticeOf(event);
     if (text !== '') {
@@ -112,6 +126,7 @@ export class DisplaySink implements Sink {
     this.#detach = [];
     this.#output = null;
     this.#notices = null;
+    this.#phase = 'closed';
   }
 
   /** The notice line of an event, or '' for an event that shows nothing. */
@@ -122,11 +137,8 @@ export class DisplaySink implements Sink {
       case 'connected':
         return f.formatNotice(`connected to ${event.uri}`, source);
       case 'disconnected': {
-        // 1000 and 1001 are a normal end (the server restarts or shuts down), not an error.
         const reason = event.reason ? ` (${event.reason})` : '';
-        const what =
-          event.code === 1000 || event.code === 1001 ? 'server closed the connection' : 'disconnected';
-        return f.formatNotice(`${what}: code ${event.code}${reason}`, source);
+        return f.formatNotice(`disconnected: code ${event.code}${reason}`, source);
       }
       case 'reconnecting': {
         const of = event.maxAttempts === null ? '' : `/${event.maxAttempts}`;

@@ -20,9 +20,15 @@ import {
 import { ConnectionError, GaveUpError, InvalidOptionError, SendError, StoppedError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { messageType, parseFrame, type ReceivedFrame } from '../protocol/frame.js';
+import { isSensitiveHeader, REDACTED } from '../redact.js';
 import { ClientState } from './client-state.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import type { ConnectionEvents, EventHandler, WildcardHandler } from './events.js';
+import {
+  credentialsSentInClear,
+  isReservedHandshakeHeader,
+  RESERVED_HANDSHAKE_HEADERS,
+} from './handshake-headers.js';
 import { Heartbeat } from './heartbeat.js';
 import { MAX_JITTER, type ReconnectPolicy, reconnectDelay } from './reconnect-policy.js';
 import { type ConnectionStatistics, StatisticsAccumulator } from './statistics.js';
@@ -318,6 +324,12 @@ export class WebSocketClient {
       // ws's own bound on a close it starts itself (e.g. 1009 after a frame too large).
       closeTimeout: this.#settings.closeTimeoutMs,
     };
+    const inClear = credentialsSentInClear(uri, this.#wsOptions.headers ?? {});
+    if (inClear.length > 0) {
+      this.#logger.warn(
+        `${inClear.join(', ')} will be sent unencrypted to ${url.host} (ws://): use wss:// to protect them`,
+      );
+    }
     if (options.ca !== undefined) this.#wsOptions.ca = readPem(options.ca, 'ca', true);
     if (options.cert !== undefined)
       this.#wsOptions.cert = readPem(options.cert, 'cert', false) as string | Buffer;
@@ -374,11 +386,6 @@ export class WebSocketClient {
   removeHandler(event: string, handler: EventHandler<string> | WildcardHandler): this {
     this.#emitter.off(event, handler as EventHandler<string>);
     return this;
-  }
-
-  /** Calls the handlers of `event` (then the `'*'` handlers) with `data`. Never throws. */
-  emit(event: string, data: unknown): void {
-    this.#emitter.emit(event, data);
   }
 
   /**
@@ -643,6 +650,18 @@ export class WebSocketClient {
     socket.on('pong', () => {
       if (attempt === this.#current) this.#heartbeat?.pongReceived();
     });
+    socket.on('ping', () => {
+      // ws cuts the connection (no close frame: 1006) when pongs pile up unsent; it says
+      // nothing, so the reason is given here.
+      if (
+        attempt === this.#current &&
+        socket.readyState === WebSocket.CLOSING &&
+        attempt.cause === undefined
+      ) {
+        attempt.violationCode ??= 1006;
+        attempt.cause = new Error('ping flood: the server sent pings faster than they could be answered');
+      }
+    });
     socket.on('error', (error) => this.#onSocketError(attempt, error));
     socket.on('close', (code, reason) => this.#onSocketClose(attempt, code, reason.toString()));
   }
@@ -675,7 +694,7 @@ export class WebSocketClient {
       // reports the loss with the error as its cause.
       const code = errorCodeOf(error);
       if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.#onFrameTooLarge();
-      attempt.violationCode ??= violationCloseCode(code);
+      attempt.violationCode ??= violationCloseCode(error, code);
       attempt.cause ??= error;
       this.#armCloseBound(attempt);
       return;
@@ -922,11 +941,25 @@ export class WebSocketClient {
 
 // ---- error classification ----------------------------------------------------------------------
 
-/** The close code ws sends for a protocol violation it reports with `code` (see ws's receiver). */
-function violationCloseCode(code: string | undefined): number | undefined {
-  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return 1009;
-  if (code === 'WS_ERR_INVALID_UTF8') return 1007;
-  return code?.startsWith('WS_ERR_') ? 1002 : undefined;
+/** Close codes ws sends for the violations it reports (see ws's receiver), when the error does not say. */
+const VIOLATION_CLOSE_CODES: Readonly<Record<string, number>> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
+  WS_ERR_INVALID_UTF8: 1007,
+};
+
+/**
+ * The close code ws sent for a protocol violation: the one it records on the error (under a
+ * symbol of its own, `status-code`), else the one its error code implies.
+ */
+function violationCloseCode(error: Error, code: string | undefined): number | undefined {
+  for (const symbol of Object.getOwnPropertySymbols(error)) {
+    const value = (error as unknown as Record<symbol, unknown>)[symbol];
+    if (symbol.description === 'status-code' && typeof value === 'number') return value;
+  }
+  if (code === undefined) return undefined;
+  return VIOLATION_CLOSE_CODES[code] ?? (code.startsWith('WS_ERR_') ? 1002 : undefined);
 }
 
 function errorCodeOf(error: unknown): string | undefined {
@@ -1035,15 +1068,23 @@ function readHeaders(value: unknown): Record<string, string> {
   }
   const headers: Record<string, string> = {};
   for (const [name, headerValue] of Object.entries(value)) {
+    if (isReservedHandshakeHeader(name)) {
+      throw new InvalidOptionError(
+        `headers.${name}`,
+        isSensitiveHeader(name) ? REDACTED : headerValue,
+        `no value: the handshake sets ${RESERVED_HANDSHAKE_HEADERS} itself`,
+      );
+    }
     try {
       if (typeof headerValue !== 'string') throw new TypeError('not a string');
       validateHeaderName(name);
       validateHeaderValue(name, headerValue);
     } catch {
+      // A credential is never repeated in a message, even a wrong one.
       throw new InvalidOptionError(
         `headers.${name}`,
-        headerValue,
-        allowed.replace('an object of', 'a valid'),
+        isSensitiveHeader(name) ? REDACTED : headerValue,
+        `${allowed.replace('an object of', 'a valid')} (no control character, nothing beyond Latin-1)`,
       );
     }
     headers[name] = headerValue;

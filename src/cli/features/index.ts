@@ -4,6 +4,16 @@
  * in this list.
  */
 import type { CliFeature } from '../feature.js';
+import { alertsFeature } from './alerts.js';
+import { dashboardFeature } from './dashboard.js';
+import { prometheusFeature } from './prometheus.js';
 import { recordFeature } from './record.js';
+import { webFeature } from './web.js';
 
-export const FEATURES: readonly CliFeature<unknown>[] = [recordFeature as CliFeature<unknown>];
+export const FEATURES: readonly CliFeature<unknown>[] = [
+  alertsFeature,
+  dashboardFeature as CliFeature<unknown>,
+  prometheusFeature as CliFeature<unknown>,
+  recordFeature as CliFeature<unknown>,
+  webFeature as CliFeature<unknown>,
+];
