@@ -179,7 +179,7 @@ function runAsChild(spec: RecordingChildSpec): void {
  * from the last as a real server's do (timestamp, CPU and per-core usage, memory), so that
  * the bytes on disk per snapshot are those of a real recording. Returns the file's size.
  */
-async function writeLargeRecording(path: string): Promise<number> {
+export async function writeLargeRecording(path: string): Promise<number> {
   const recording = await loadRecording();
   const library = await loadLibrary();
   // The frame's text with holes where a real server's numbers change, filled per row.

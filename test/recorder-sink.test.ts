@@ -329,6 +329,40 @@ describe('RecorderSink', () => {
     assert.equal(clock.pending, 0, 'close() stops the retention timer');
   });
 
+  it('--retention keeps the per-minute totals right in the minute it cuts through', async () => {
+    const { clock, path, sink, pipeline, receive } = await recorderOnFakeClock({
+      retention: 60_000,
+      retentionInterval: 25_000,
+    });
+    // T0 is a whole minute; the rows are at 10, 20, 30 and 40 s into the one before it.
+    const minute = clock.now() - 60_000;
+    for (const [second, cpu] of [
+      [10, 5],
+      [20, 50],
+      [30, 7],
+      [40, 3],
+    ] as const) {
+      receive('a', { cpu }, minute + second * 1000);
+    }
+    await sink.flush();
+    const buckets = () =>
+      queryRecording(path, { metrics: ['cpu'], every: 60_000, aggregates: ['avg', 'min', 'max', 'last'] })
+        .rows;
+    assert.deepEqual(buckets(), [
+      { time: minute, target: 'a', samples: 4, cpu_avg: 16.25, cpu_min: 3, cpu_max: 50, cpu_last: 3 },
+    ]);
+    // 25 s later the cutoff is 25 s into that minute: the rows at 10 and 20 s go.
+    clock.tick(25_000);
+    await sink.settled();
+    assert.deepEqual(buckets(), [
+      { time: minute, target: 'a', samples: 2, cpu_avg: 5, cpu_min: 3, cpu_max: 7, cpu_last: 3 },
+    ]);
+    clock.tick(25_000);
+    await sink.settled();
+    assert.deepEqual(buckets(), []);
+    await pipeline.close();
+  });
+
   it('--retention applies at start to a file recorded before', async () => {
     const first = await recorderOnFakeClock();
     first.receive('a', { cpu: 1 }, first.clock.now() - 48 * 3_600_000);

@@ -11,6 +11,7 @@
 import type { Statement } from 'better-sqlite3';
 import { encodeFrameBlobs, FRAME_CODEC } from './frame-batch.js';
 import { NUMBER_METRICS, RECORDED_METRICS, TEXT_METRICS } from './metrics.js';
+import { MinuteRollup, trimMinutes } from './minute-rollup.js';
 import { RecordingError } from './recording-error.js';
 import { openRecording, type RecordingDatabase } from './schema.js';
 
@@ -87,6 +88,7 @@ export class RecorderWriter {
   #lastSnapshotRowid = 0;
   /** A batch that failed, kept for `retry`. */
   #failed: RecorderBatch | undefined;
+  #minutes: MinuteRollup | undefined;
 
   handle(request: WriterRequest): WriterReply {
     switch (request.type) {
@@ -138,6 +140,7 @@ export class RecorderWriter {
     );
     this.#lastSnapshotRowid =
       (db.prepare('SELECT max(rowid) AS id FROM snapshots').get() as { id: number | null }).id ?? 0;
+    this.#minutes = new MinuteRollup(db);
     return { type: 'opened' };
   }
 
@@ -147,6 +150,7 @@ export class RecorderWriter {
     try {
       this.#lastSnapshotRowid = db.transaction(() => this.#insert(batch))();
     } catch (error) {
+      this.#minutes?.discard();
       this.#failed = batch;
       // The targets inserted in the rolled-back transaction are gone again.
       for (const target of batch.targets) this.#ids.delete(target.index);
@@ -182,6 +186,11 @@ export class RecorderWriter {
       runStart = end;
     };
     const inserted = (first: number, index: number, rows: number) => {
+      for (let i = 0; i < rows; i++) {
+        const base = (index + i) * NUMBERS_PER_ROW;
+        const target = this.#ids.get(numbers[base + 1]!);
+        if (target !== undefined) this.#minutes!.add(target, numbers[base]!, first + i, numbers, base + 2);
+      }
       if (index === runStart) runFirst = first;
       else if (first !== lastRowid + 1) {
         // Rowids jumped (another program wrote between two statements): a new run.
@@ -214,6 +223,7 @@ export class RecorderWriter {
     }
     snapshotsUpTo(count);
     endRun(count);
+    this.#minutes!.write();
     return lastRowid;
   }
 
@@ -245,6 +255,7 @@ export class RecorderWriter {
           deleted += remove.run(id, cutoff).changes;
         }
         deleted += db.prepare('DELETE FROM events WHERE time < ?').run(cutoff).changes;
+        trimMinutes(db, cutoff);
         // A row of frames goes once none of its snapshots is left.
         db.prepare(
           `DELETE FROM frames WHERE NOT EXISTS (SELECT 1 FROM snapshots

@@ -15,6 +15,8 @@
  *              from the snapshots, so that a query scanning the metrics never reads them;
  *              compressed about 90 at a time, because a row per frame cost more than all
  *              the rest of the recording, and a frame takes six times its metrics
+ *   minutes    per target and minute, the count, sum, min, max and last value of every
+ *              number metric (minute-rollup.ts): buckets of whole minutes read these
  *   events     connection lifecycle, server notices and alerts: time, target, type, the
  *              event as JSON, and `after_snapshot` (the rowid of the last snapshot recorded
  *              before it) so that a replay puts events and frames back in arrival order
@@ -24,6 +26,7 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { APPLICATION_ID, SCHEMA_VERSION } from './file-header.js';
 import { RECORDED_METRICS } from './metrics.js';
+import { MINUTES_TABLE } from './minute-rollup.js';
 import { RecordingError } from './recording-error.js';
 
 export type RecordingDatabase = BetterSqlite3.Database;
@@ -70,7 +73,8 @@ CREATE TABLE events (
   after_snapshot INTEGER NOT NULL,
   detail TEXT NOT NULL
 );
-CREATE INDEX events_by_time ON events(time);`,
+CREATE INDEX events_by_time ON events(time);
+${MINUTES_TABLE}`,
 ];
 
 /** Milliseconds a statement waits for a lock held by another process before it fails. */
