@@ -16,6 +16,7 @@ import { alertsSuite } from './alerts.js';
 import { dashboardSuite } from './dashboard.js';
 import { BenchServer, CLI } from './harness.js';
 import { prometheusSuite } from './prometheus.js';
+import { recordingSuite } from './recording.js';
 import { renderTable } from './report.js';
 import { serverSecuritySuite } from './server-security.js';
 import {
@@ -44,6 +45,7 @@ const SUITES = [
   'prometheus',
   'dashboard',
   'web',
+  'recording',
 ] as const;
 type SuiteName = (typeof SUITES)[number];
 
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
       prometheus: () => prometheusSuite(server, settings, progress),
       dashboard: () => dashboardSuite(server, settings, progress),
       web: () => webSuite(server, settings, progress),
+      recording: () => recordingSuite(server, settings, progress),
     };
     for (const name of SUITES) {
       if (only.includes(name)) rows.push(...(await suites[name]()));

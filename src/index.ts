@@ -155,6 +155,31 @@ export {
 } from './protocol/normalize.js';
 export { isTerminalSafe, sanitizeForTerminal } from './protocol/sanitize.js';
 export type * from './protocol/snapshot.js';
+// Recording, query and replay (issue 14): the recorder sink, the query functions, the replay source
+export type { RecordedMetric } from './recording/metrics.js';
+export { RECORDED_METRICS } from './recording/metrics.js';
+export type {
+  Aggregate,
+  EventQueryOptions,
+  QueryColumn,
+  QueryOptions,
+  QueryResult,
+  QueryRow,
+  QueryValue,
+  RecordedEvent,
+  TargetSummary,
+} from './recording/query.js';
+export { AGGREGATES, listEvents, listTargets, queryRecording } from './recording/query.js';
+export type { RecorderSinkOptions, RecorderStats } from './recording/recorder-sink.js';
+export { RecorderSink } from './recording/recorder-sink.js';
+export type { RecordingErrorCode } from './recording/recording-error.js';
+export { RecordingError } from './recording/recording-error.js';
+export type { ReplaySpeed } from './recording/replay-clock.js';
+export { ReplayClock } from './recording/replay-clock.js';
+export type { ReplayResult, ReplaySourceOptions, ReplayTarget } from './recording/replay-source.js';
+export { ReplaySource } from './recording/replay-source.js';
+export { SCHEMA_VERSION as RECORDING_SCHEMA_VERSION } from './recording/schema.js';
+export { createSecretRedactor, isSensitiveHeader, redactHeaders } from './redact.js';
 export type { DisplaySinkOptions } from './sinks/display-sink.js';
 export { DisplaySink } from './sinks/display-sink.js';
 export type { EventsFileSinkOptions } from './sinks/events-file-sink.js';

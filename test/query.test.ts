@@ -135,6 +135,77 @@ describe('queryRecording', () => {
     );
   });
 
+  it('buckets of whole minutes (read from per-minute totals) equal those computed from every snapshot', async () => {
+    const path = join(tmp, 'minutes.db');
+    const frames: [string, number, { cpu?: number | null; memory: number }][] = [];
+    for (let i = 0; i < 600; i++) {
+      const cpu = i % 13 === 0 ? null : (i * 37) % 101;
+      frames.push([
+        ['a', 'b', 'c'][i % 3]!,
+        E + i * 2000 + ((i * 7919) % 1000),
+        { cpu, memory: (i * 11) % 97 },
+      ]);
+    }
+    // Small flushes: a minute's totals are merged across several transactions.
+    await writeRecording(path, frames, [], { flushRows: 37 });
+    const aggregates = ['avg', 'min', 'max', 'last'] as const;
+    for (const every of [MINUTE, 5 * MINUTE]) {
+      for (const range of [{}, { since: E + 30_500, until: E + 700_123 }, { since: E + 2 * MINUTE }]) {
+        const fast = queryRecording(path, {
+          metrics: ['cpu', 'memory'],
+          every,
+          aggregates: [...aggregates],
+          ...range,
+        });
+        // The same, from the snapshots, in JavaScript.
+        const expected = new Map<string, Record<string, number | string | null>>();
+        for (const row of queryRecording(path, { metrics: ['cpu', 'memory'], ...range }).rows) {
+          const time = Math.floor((row.time as number) / every) * every;
+          const key = `${time}:${row.target}`;
+          const bucket = expected.get(key) ?? { time, target: row.target as string, samples: 0 };
+          expected.set(key, bucket);
+          bucket.samples = (bucket.samples as number) + 1;
+          for (const metric of ['cpu', 'memory']) {
+            const value = row[metric] as number | null;
+            bucket[`${metric}_last`] = value;
+            if (value === null) continue;
+            bucket[`${metric}_n`] = ((bucket[`${metric}_n`] as number) ?? 0) + 1;
+            bucket[`${metric}_sum`] = ((bucket[`${metric}_sum`] as number) ?? 0) + value;
+            bucket[`${metric}_min`] = Math.min((bucket[`${metric}_min`] as number) ?? value, value);
+            bucket[`${metric}_max`] = Math.max((bucket[`${metric}_max`] as number) ?? value, value);
+          }
+        }
+        const slow = [...expected.values()]
+          .sort(
+            (x, y) =>
+              (x.time as number) - (y.time as number) || String(x.target).localeCompare(String(y.target)),
+          )
+          .map((b) => ({
+            time: b.time,
+            target: b.target,
+            samples: b.samples,
+            cpu_avg: b.cpu_n ? Number(((b.cpu_sum as number) / (b.cpu_n as number)).toFixed(9)) : null,
+            cpu_min: b.cpu_min ?? null,
+            cpu_max: b.cpu_max ?? null,
+            cpu_last: b.cpu_last ?? null,
+            memory_avg: b.memory_n
+              ? Number(((b.memory_sum as number) / (b.memory_n as number)).toFixed(9))
+              : null,
+            memory_min: b.memory_min ?? null,
+            memory_max: b.memory_max ?? null,
+            memory_last: b.memory_last ?? null,
+          }));
+        const rounded = fast.rows.map((r) => ({
+          ...r,
+          cpu_avg: r.cpu_avg === null ? null : Number((r.cpu_avg as number).toFixed(9)),
+          memory_avg: r.memory_avg === null ? null : Number((r.memory_avg as number).toFixed(9)),
+        }));
+        assert.deepEqual(rounded, slow, `every ${every}, ${JSON.stringify(range)}`);
+        assert.ok(slow.length > 3, 'several buckets');
+      }
+    }
+  });
+
   it('a metric the server did not send is null, and aggregates skip it', async () => {
     const path = join(tmp, 'nulls.db');
     await writeRecording(path, [
@@ -190,7 +261,7 @@ describe('queryRecording', () => {
       try {
         fn();
       } catch (error) {
-        assert.ok(error instanceof RecordingError);
+        assert.ok(error instanceof RecordingError, String(error));
         return [error.code, error.message];
       }
       assert.fail('no error');

@@ -13,7 +13,7 @@ import { InvalidOptionError } from '../src/errors.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { parseFrame } from '../src/protocol/frame.js';
 import { normalizeMonitoringData } from '../src/protocol/normalize.js';
-import { pushMetricValues, RECORDED_METRICS } from '../src/recording/metrics.js';
+import { NUMBER_METRICS, RECORDED_METRICS, TEXT_METRICS, writeMetrics } from '../src/recording/metrics.js';
 import { queryRecording } from '../src/recording/query.js';
 import { RecorderSink } from '../src/recording/recorder-sink.js';
 import { RecordingError } from '../src/recording/recording-error.js';
@@ -166,12 +166,37 @@ describe('RecorderSink', () => {
     const { clock, path, sink, pipeline, receive } = await recorderOnFakeClock();
     for (let i = 0; i < 100; i++) receive('a', { cpu: i });
     assert.equal(committed(path, 'snapshots'), 0);
-    clock.tick(999);
+    clock.tick(499);
+    await sink.settled();
     assert.equal(committed(path, 'snapshots'), 0);
     clock.tick(1);
+    await sink.settled();
     assert.equal(committed(path, 'snapshots'), 100);
     assert.equal((sink.stats() as { flushes: number }).flushes, 1, 'one transaction for 100 records');
     assert.equal(clock.pending, 0, 'no timer while nothing waits');
+    await pipeline.close();
+  });
+
+  it('a record waits at most one interval, even when it came while the previous flush was being written', async () => {
+    const { clock, path, sink, pipeline, receive } = await recorderOnFakeClock({ flushInterval: 1000 });
+    receive('a', { cpu: 1 });
+    clock.tick(1000);
+    // The first flush is with the writer; these come meanwhile.
+    receive('a', { cpu: 2 });
+    clock.tick(600);
+    receive('a', { cpu: 3 });
+    await sink.settled();
+    assert.equal(committed(path, 'snapshots'), 1);
+    clock.tick(399);
+    await sink.settled();
+    assert.equal(committed(path, 'snapshots'), 1);
+    clock.tick(1);
+    await sink.settled();
+    assert.equal(
+      committed(path, 'snapshots'),
+      3,
+      'due a second after the second record came, not after the first flush',
+    );
     await pipeline.close();
   });
 
@@ -181,9 +206,11 @@ describe('RecorderSink', () => {
     receive('a');
     assert.equal(committed(path, 'snapshots'), 0);
     receive('a');
+    await sink.settled();
     assert.equal(committed(path, 'snapshots'), 3);
     receive('a');
     clock.tick(1000);
+    await sink.settled();
     assert.equal(committed(path, 'snapshots'), 4);
     assert.equal((sink.stats() as { flushes: number }).flushes, 2);
     await pipeline.close();
@@ -274,8 +301,10 @@ describe('RecorderSink', () => {
     pipeline.emit({ type: 'connected', target: 'a', at: now - 2 * hour, uri: 'ws://a', attempt: 0 });
     pipeline.emit({ type: 'connected', target: 'a', at: now, uri: 'ws://a', attempt: 1 });
     clock.tick(1000);
+    await sink.settled();
     assert.equal(committed(path, 'snapshots'), 4);
     clock.tick(59_000);
+    await sink.settled();
     assert.deepEqual(
       queryRecording(path, { metrics: ['cpu'] }).rows.map((row) => row.cpu),
       [2, 4],
@@ -289,6 +318,7 @@ describe('RecorderSink', () => {
     assert.equal(committed(path, 'events'), 1);
     assert.equal((sink.stats() as { rowsDeleted: number }).rowsDeleted, 3);
     clock.tick(hour);
+    await sink.settled();
     assert.deepEqual(
       queryRecording(path, { metrics: ['cpu'] }).rows.map((row) => row.cpu),
       [],
@@ -297,6 +327,40 @@ describe('RecorderSink', () => {
     assert.equal(committed(path, 'frames'), 0);
     await pipeline.close();
     assert.equal(clock.pending, 0, 'close() stops the retention timer');
+  });
+
+  it('--retention keeps the per-minute totals right in the minute it cuts through', async () => {
+    const { clock, path, sink, pipeline, receive } = await recorderOnFakeClock({
+      retention: 60_000,
+      retentionInterval: 25_000,
+    });
+    // T0 is a whole minute; the rows are at 10, 20, 30 and 40 s into the one before it.
+    const minute = clock.now() - 60_000;
+    for (const [second, cpu] of [
+      [10, 5],
+      [20, 50],
+      [30, 7],
+      [40, 3],
+    ] as const) {
+      receive('a', { cpu }, minute + second * 1000);
+    }
+    await sink.flush();
+    const buckets = () =>
+      queryRecording(path, { metrics: ['cpu'], every: 60_000, aggregates: ['avg', 'min', 'max', 'last'] })
+        .rows;
+    assert.deepEqual(buckets(), [
+      { time: minute, target: 'a', samples: 4, cpu_avg: 16.25, cpu_min: 3, cpu_max: 50, cpu_last: 3 },
+    ]);
+    // 25 s later the cutoff is 25 s into that minute: the rows at 10 and 20 s go.
+    clock.tick(25_000);
+    await sink.settled();
+    assert.deepEqual(buckets(), [
+      { time: minute, target: 'a', samples: 2, cpu_avg: 5, cpu_min: 3, cpu_max: 7, cpu_last: 3 },
+    ]);
+    clock.tick(25_000);
+    await sink.settled();
+    assert.deepEqual(buckets(), []);
+    await pipeline.close();
   });
 
   it('--retention applies at start to a file recorded before', async () => {
@@ -316,12 +380,15 @@ describe('RecorderSink', () => {
     const { clock, path, sink, pipeline, receive, logger } = await recorderOnFakeClock();
     receive('a', { cpu: 1 });
     clock.tick(1000);
+    await sink.settled();
     const other = new Database(path);
     other.exec('BEGIN EXCLUSIVE');
     receive('a', { cpu: 2 });
     clock.tick(1000);
+    await sink.settled();
     receive('a', { cpu: 3 });
     clock.tick(1000);
+    await sink.settled();
     const stats = sink.stats() as { writeErrors: number; pendingRows: number; lastError: string };
     assert.equal(stats.writeErrors, 2);
     assert.equal(stats.pendingRows, 2);
@@ -330,11 +397,15 @@ describe('RecorderSink', () => {
     other.exec('COMMIT');
     other.close();
     clock.tick(1000);
+    await sink.settled();
     assert.deepEqual(
       queryRecording(path, { metrics: ['cpu'] }).rows.map((row) => row.cpu),
       [1, 2, 3],
     );
-    assert.ok(logger.lines.some((line) => line.includes('writing') && line.includes('again')));
+    assert.ok(
+      logger.lines.some((line) => line.includes('writing') && line.includes('again')),
+      'the recovery is said',
+    );
     await pipeline.close();
   });
 
@@ -342,14 +413,17 @@ describe('RecorderSink', () => {
     const { clock, path, sink, pipeline, receive } = await recorderOnFakeClock({ maxPendingRows: 3 });
     receive('a', { cpu: 0 });
     clock.tick(1000);
+    await sink.settled();
     const other = new Database(path);
     other.exec('BEGIN EXCLUSIVE');
     for (let i = 1; i <= 5; i++) receive('a', { cpu: i });
     clock.tick(1000);
+    await sink.settled();
     assert.equal((sink.stats() as { rowsLost: number }).rowsLost, 2);
     other.exec('COMMIT');
     other.close();
     clock.tick(1000);
+    await sink.settled();
     assert.deepEqual(
       queryRecording(path, { metrics: ['cpu'] }).rows.map((row) => row.cpu),
       [0, 3, 4, 5],
@@ -379,7 +453,7 @@ describe('RecorderSink', () => {
       receive('a');
       await pipeline.close();
       assert.equal(errors.length, 1, path);
-      assert.ok(errors[0] instanceof RecordingError);
+      assert.ok(errors[0] instanceof RecordingError, String(errors[0]));
       assert.equal((errors[0] as RecordingError).code, code);
       assert.match(errors[0]!.message, message);
     }
@@ -433,14 +507,21 @@ describe('RecorderSink', () => {
       ['documented', 'monitoring_data'],
     ] as const) {
       const snapshot = normalizeMonitoringData(fixture(dialect, name), 0, 'a');
-      const fast: unknown[] = [];
-      pushMetricValues(snapshot, fast);
+      const numbers = new Float64Array(NUMBER_METRICS.length + 1);
+      const texts: (string | null)[] = [];
+      writeMetrics(snapshot, numbers, 1, texts);
       assert.deepEqual(
-        fast,
-        RECORDED_METRICS.map((metric) => metric.read(snapshot)),
+        [...numbers.slice(1)].map((value) => (Number.isNaN(value) ? null : value)),
+        NUMBER_METRICS.map((metric) => metric.read(snapshot)),
         `${dialect}/${name}`,
       );
-      assert.ok(fast.some((value) => value !== null));
+      assert.deepEqual(
+        texts,
+        TEXT_METRICS.map((metric) => metric.read(snapshot)),
+        `${dialect}/${name}`,
+      );
+      assert.equal(NUMBER_METRICS.length + TEXT_METRICS.length, RECORDED_METRICS.length);
+      if (dialect === 'real-server') assert.notEqual(texts[2], null, 'the host name is read');
     }
   });
 

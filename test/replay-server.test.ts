@@ -164,7 +164,7 @@ describe('ReplayServer', () => {
         await client.stop();
         return 101;
       } catch (error) {
-        assert.ok(error instanceof GaveUpError);
+        assert.ok(error instanceof GaveUpError, String(error));
         const cause = error.cause as ConnectionError;
         assert.equal(cause.code, 'HANDSHAKE_REJECTED');
         return cause.status;

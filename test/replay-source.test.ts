@@ -20,6 +20,7 @@ import { messageType, parseFrame } from '../src/protocol/frame.js';
 import { RecorderSink } from '../src/recording/recorder-sink.js';
 import type { RecordingError } from '../src/recording/recording-error.js';
 import { ReplaySource } from '../src/recording/replay-source.js';
+import { SaveDataSink } from '../src/save-data/save-data-sink.js';
 import { WebSocketClient } from '../src/transport/websocket-client.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { fixtureFrame } from './helpers/fixtures.js';
@@ -95,7 +96,10 @@ describe('ReplaySource', () => {
     const replayed = new TraceSink();
     const result = await replay(path, [replayed]);
     assert.deepEqual(replayed.records, live.records);
-    assert.ok(replayed.records.some((line) => line.includes('"usage_percent": NaN')));
+    assert.ok(
+      replayed.records.some((line) => line.includes('"usage_percent": NaN')),
+      'NaN comes back as sent',
+    );
     assert.deepEqual(result, {
       frames: 20,
       events: 2 + 4,
@@ -252,7 +256,69 @@ describe('ReplaySource', () => {
       }),
       'records keep their recorded receive times',
     );
-    assert.ok(trace.events.some((e) => e.type === 'server_notice' && e.kind === 'connection'));
+    assert.ok(
+      trace.events.some((e) => e.type === 'server_notice' && e.kind === 'connection'),
+      'the greeting is a server notice again',
+    );
+  });
+
+  it('reads a save-data file of several targets, their frames and their connection events', async () => {
+    const path = join(tmp, 'fleet.jsonl');
+    const clock = new FakeClock(T0);
+    const pipeline = new Pipeline({
+      sinks: [new SaveDataSink({ path, labelTargets: true, checkInterval: 0 })],
+      clock,
+    });
+    await pipeline.start();
+    const sent: string[] = [];
+    for (const target of ['web', 'gpu']) {
+      pipeline.emit({ type: 'target_added', target, at: T0, uri: `ws://${target}:8765`, labels: {} });
+      pipeline.emit({ type: 'connected', target, at: T0, uri: `ws://${target}:8765`, attempt: 0 });
+    }
+    for (let i = 0; i < 6; i++) {
+      const target = i % 2 === 0 ? 'web' : 'gpu';
+      const frame = metricsFrame({ seq: i });
+      pipeline.receive(target, parseFrame(frame, false, T0 + i * 10));
+      sent.push(`frame ${target} ${frame}`);
+    }
+    pipeline.emit({
+      type: 'disconnected',
+      target: 'gpu',
+      at: T0 + 100,
+      code: 1006,
+      reason: '',
+      willReconnect: true,
+    });
+    await pipeline.close();
+
+    const trace = new TraceSink();
+    const source = await ReplaySource.open(path, { speed: 'max' });
+    assert.deepEqual(
+      source.targets.map((t) => [t.name, t.uri]),
+      [
+        ['web', 'ws://web:8765'],
+        ['gpu', 'ws://gpu:8765'],
+      ],
+    );
+    source.close();
+    await replay(path, [trace]);
+    assert.deepEqual(
+      trace.seen.filter((line) => line.startsWith('frame')),
+      sent,
+    );
+    assert.deepEqual(
+      trace.events.map((e) => `${e.type} ${e.target}`),
+      ['target_added web', 'target_added gpu', 'connected web', 'connected gpu', 'disconnected gpu'],
+    );
+    const disconnected = trace.events.at(-1);
+    assert.deepEqual(disconnected, {
+      type: 'disconnected',
+      target: 'gpu',
+      at: T0 + 100,
+      code: 1006,
+      reason: '',
+      willReconnect: true,
+    });
   });
 
   it('keeps the recorded pace times speed, on the pipeline clock in recorded time', async () => {

@@ -1,20 +1,30 @@
 /**
- * The frames of one flush, kept as one compressed blob (a row of the `frames` table): the
- * texts are encoded straight into one reused buffer as they come, and compressed once per
- * flush with Brotli at its fastest setting. Frames of one server differ only in their
- * numbers, so a 720-byte frame takes about 20 bytes; and one blob per flush costs the event
- * loop a fraction of a row per frame.
+ * The frames' texts of a recording, as they travel and as they are stored. The recorder
+ * encodes each text straight into one reused buffer as it comes ({@link FrameBatch}); at a
+ * flush the bytes go to the writer, which stores them as compressed blobs of 64 KiB of text
+ * (rows of the `frames` table, {@link encodeFrameBlobs}); a replay reads a blob back
+ * ({@link decodeFrames}). DEFLATE at its fastest level: frames of one server differ only in
+ * their numbers, so a 720-byte frame takes about 25 bytes. (Brotli packs a third tighter but
+ * reads back several times slower, and a replay reads every blob.)
  */
-import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
-/** How a blob of frames is encoded; stored with it, so that another codec can come later. */
-export const FRAME_CODEC = 'br';
+/** How a blob of frames is encoded (raw DEFLATE); stored with it, so that another codec can come later. */
+export const FRAME_CODEC = 'deflate';
+
+/**
+ * Uncompressed bytes per blob at most (unless one frame is larger). Reading a blob back
+ * allocates its whole text at once: blocks this small come from the allocator's reused
+ * memory, where megabyte ones cost a fresh mapping, page faults included, every time.
+ */
+export const BLOB_BYTES = 64 * 1024;
 
 /** Bytes the buffer starts with; it doubles when a flush holds more. */
 const INITIAL_BYTES = 1024 * 1024;
 /** A buffer grown beyond this by a burst is given back after the flush; below, it is kept for the next. */
 const KEPT_BYTES = 8 * 1024 * 1024;
 
+/** The frames waiting for the next flush, as UTF-8 bytes and their lengths. */
 export class FrameBatch {
   #buffer = Buffer.allocUnsafe(INITIAL_BYTES);
   #used = 0;
@@ -39,20 +49,14 @@ export class FrameBatch {
     this.#lengths.push(bytes);
   }
 
-  /** Frames `from` (inclusive) to `to` (exclusive), compressed, with their byte lengths as JSON. */
-  encode(from: number, to: number): { lengths: string; data: Buffer } {
-    let start = 0;
-    for (let i = 0; i < from; i++) start += this.#lengths[i]!;
-    let end = start;
-    for (let i = from; i < to; i++) end += this.#lengths[i]!;
-    const data = brotliCompressSync(this.#buffer.subarray(start, end), {
-      params: {
-        [constants.BROTLI_PARAM_QUALITY]: 1,
-        [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-        [constants.BROTLI_PARAM_SIZE_HINT]: end - start,
-      },
-    });
-    return { lengths: JSON.stringify(this.#lengths.slice(from, to)), data };
+  /** Everything waiting, in a buffer of its own (to transfer to the writer), and empties the batch. */
+  take(): { bytes: Uint8Array; lengths: number[] } {
+    const taken = { bytes: new Uint8Array(this.#buffer.subarray(0, this.#used)), lengths: this.#lengths };
+    this.#used = 0;
+    this.#lengths = [];
+    // A burst of huge frames may have grown the buffer: give that memory back.
+    if (this.#buffer.length > KEPT_BYTES) this.#buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+    return taken;
   }
 
   /** Forgets the `count` oldest frames. */
@@ -63,21 +67,59 @@ export class FrameBatch {
     this.#used -= bytes;
     this.#lengths.splice(0, count);
   }
-
-  clear(): void {
-    this.#used = 0;
-    this.#lengths = [];
-    // A burst of huge frames may have grown the buffer: give that memory back.
-    if (this.#buffer.length > KEPT_BYTES) this.#buffer = Buffer.allocUnsafe(INITIAL_BYTES);
-  }
 }
 
-/** The texts of a stored blob of frames; undefined entries when the blob cannot be read. */
+export interface FrameBlob {
+  /** Index of its first frame, from `from`. */
+  offset: number;
+  count: number;
+  /** Byte lengths of its frames, as JSON. */
+  lengths: string;
+  data: Buffer;
+}
+
+/**
+ * Frames `from` (inclusive) to `to` (exclusive) of `bytes` (frames one after the other, of
+ * `lengths` bytes each) as compressed blobs of about {@link BLOB_BYTES} of text each.
+ */
+export function encodeFrameBlobs(
+  bytes: Uint8Array,
+  lengths: readonly number[],
+  from: number,
+  to: number,
+): FrameBlob[] {
+  let start = 0;
+  for (let i = 0; i < from; i++) start += lengths[i]!;
+  const blobs: FrameBlob[] = [];
+  let first = from;
+  while (first < to) {
+    let end = start;
+    let last = first;
+    // At least one frame per blob, however large.
+    do end += lengths[last++]!;
+    while (last < to && end - start + lengths[last]! <= BLOB_BYTES);
+    blobs.push({
+      offset: first - from,
+      count: last - first,
+      lengths: JSON.stringify(lengths.slice(first, last)),
+      data: deflateRawSync(bytes.subarray(start, end), { level: 1 }),
+    });
+    first = last;
+    start = end;
+  }
+  return blobs;
+}
+
+/** The texts of a stored blob of frames; fewer (or none) when the blob cannot be read. */
 export function decodeFrames(codec: string, lengths: readonly (number | null)[], data: Buffer): string[] {
   if (codec !== FRAME_CODEC) return [];
+  let total = 0;
+  for (const length of lengths) total += length ?? 0;
   let bytes: Buffer;
   try {
-    bytes = brotliDecompressSync(data);
+    // One output chunk, a little larger than the known size (an exact fit takes a second
+    // chunk to see the end), instead of 16 KiB ones concatenated at the end.
+    bytes = inflateRawSync(data, { chunkSize: total + 1024 });
   } catch {
     return [];
   }

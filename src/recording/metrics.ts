@@ -66,29 +66,40 @@ export const RECORDED_METRICS: readonly RecordedMetric[] = [
   ),
 ];
 
+/** The metrics kept as numbers, in column order. */
+export const NUMBER_METRICS: readonly RecordedMetric[] = RECORDED_METRICS.filter((m) => m.kind === 'number');
+/** The metrics kept as text (text and lists), in column order. */
+export const TEXT_METRICS: readonly RecordedMetric[] = RECORDED_METRICS.filter((m) => m.kind !== 'number');
+
 /**
- * Appends the value of every metric of {@link RECORDED_METRICS}, in its order, to `out`:
- * the recorder's hot path, written out instead of calling each `read` (a test keeps the two
- * equal).
+ * The recorder's hot path: writes the snapshot's number metrics to `numbers` from index `at`
+ * (NaN for a value the server did not send: the normalizer never lets NaN through) and pushes
+ * its text metrics to `texts`, in the order of {@link NUMBER_METRICS} and {@link TEXT_METRICS}.
+ * Written out rather than calling each `read`; a test keeps the two equal.
  */
-export function pushMetricValues(snapshot: MonitoringSnapshot, out: unknown[]): void {
+export function writeMetrics(
+  snapshot: MonitoringSnapshot,
+  numbers: Float64Array,
+  at: number,
+  texts: (string | null)[],
+): void {
   const { cpu, memory, disk, gpu } = snapshot;
+  numbers[at] = cpu.usagePercent ?? Number.NaN;
+  numbers[at + 1] = cpu.temperatureCelsius ?? Number.NaN;
+  numbers[at + 2] = memory.usagePercent ?? Number.NaN;
+  numbers[at + 3] = memory.usedBytes ?? Number.NaN;
+  numbers[at + 4] = memory.totalBytes ?? Number.NaN;
+  numbers[at + 5] = disk.usagePercent ?? Number.NaN;
+  numbers[at + 6] = disk.usedBytes ?? Number.NaN;
+  numbers[at + 7] = disk.totalBytes ?? Number.NaN;
+  numbers[at + 8] = gpu?.usagePercent ?? Number.NaN;
+  numbers[at + 9] = gpu?.memoryPercent ?? Number.NaN;
+  numbers[at + 10] = gpu?.temperatureCelsius ?? Number.NaN;
+  numbers[at + 11] = gpu?.powerDrawWatts ?? Number.NaN;
   const cores = cpu.perCoreUsagePercent;
-  out.push(
-    cpu.usagePercent ?? null,
+  texts.push(
     cores === undefined ? null : JSON.stringify(cores),
-    cpu.temperatureCelsius ?? null,
-    memory.usagePercent ?? null,
-    memory.usedBytes ?? null,
-    memory.totalBytes ?? null,
-    disk.usagePercent ?? null,
-    disk.usedBytes ?? null,
-    disk.totalBytes ?? null,
     disk.path ?? null,
-    gpu?.usagePercent ?? null,
-    gpu?.memoryPercent ?? null,
-    gpu?.temperatureCelsius ?? null,
-    gpu?.powerDrawWatts ?? null,
     snapshot.hostname ?? snapshot.system?.hostname ?? null,
   );
 }

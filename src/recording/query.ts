@@ -11,6 +11,7 @@
 import { DEFAULT_STALE_AFTER } from '../pipeline/target-table.js';
 import { parseLabels, parseNumberList, parseObject } from './json-text.js';
 import { DEFAULT_QUERY_METRICS, RECORDED_METRICS, type RecordedMetric, recordedMetric } from './metrics.js';
+import { MINUTE_MS } from './minute-rollup.js';
 import { RecordingError } from './recording-error.js';
 import { openRecording, type RecordingDatabase } from './schema.js';
 
@@ -116,9 +117,8 @@ export function queryRecording(source: Source, options: QueryOptions = {}): Quer
   return withRecording(source, (db) => {
     const ids = targetIds(db, options.targets);
     const where = whereClause(ids, options.since, options.until);
-    return every === undefined
-      ? snapshotRows(db, metrics, where)
-      : bucketRows(db, metrics, aggregates, Math.floor(every), where);
+    if (every === undefined) return snapshotRows(db, metrics, where);
+    return bucketRows(db, metrics, aggregates, Math.floor(every), ids, options.since, options.until);
   });
 }
 
@@ -342,12 +342,19 @@ function snapshotRows(db: RecordingDatabase, metrics: readonly RecordedMetric[],
   return { columns, rows };
 }
 
+/**
+ * Buckets of `every` ms. Buckets of whole minutes are read from the per-minute totals (see
+ * minute-rollup.ts) unless p95 is asked (it needs every value); a bucket that `since` or
+ * `until` cuts through is computed from the snapshots of its part in the range.
+ */
 function bucketRows(
   db: RecordingDatabase,
   metrics: readonly RecordedMetric[],
   aggregates: readonly Aggregate[],
   every: number,
-  where: Where,
+  ids: number[] | undefined,
+  since: number | undefined,
+  until: number | undefined,
 ): QueryResult {
   const names = targetNames(db);
   const columns: QueryColumn[] = [
@@ -360,6 +367,124 @@ function bucketRows(
       columns.push({ name: `${metric.name}_${aggregate}`, kind: 'number', unit: metric.unit });
     }
   }
+  if (every % MINUTE_MS !== 0 || aggregates.includes('p95')) {
+    return {
+      columns,
+      rows: snapshotBuckets(db, metrics, aggregates, every, whereClause(ids, since, until), names),
+    };
+  }
+  // Whole buckets within the range: [first, end); undefined for no bound.
+  const first = since === undefined ? undefined : Math.ceil(since / every) * every;
+  const end = until === undefined ? undefined : Math.floor(until / every) * every;
+  if (first !== undefined && end !== undefined && first >= end) {
+    return {
+      columns,
+      rows: snapshotBuckets(db, metrics, aggregates, every, whereClause(ids, since, until), names),
+    };
+  }
+  const rows = minuteBuckets(db, metrics, aggregates, every, ids, first, end, names);
+  if (since !== undefined && first !== undefined && since < first) {
+    rows.push(...snapshotBuckets(db, metrics, aggregates, every, whereClause(ids, since, first), names));
+  }
+  if (until !== undefined && end !== undefined && end < until) {
+    rows.push(...snapshotBuckets(db, metrics, aggregates, every, whereClause(ids, end, until), names));
+  }
+  const order = new Map([...names].map(([id, name]) => [name, id]));
+  rows.sort(
+    (a, b) =>
+      (a.time as number) - (b.time as number) ||
+      order.get(a.target as string)! - order.get(b.target as string)!,
+  );
+  return { columns, rows };
+}
+
+/** Buckets of whole minutes from the per-minute totals, from `first` (inclusive) to `end` (exclusive). */
+function minuteBuckets(
+  db: RecordingDatabase,
+  metrics: readonly RecordedMetric[],
+  aggregates: readonly Aggregate[],
+  every: number,
+  ids: number[] | undefined,
+  first: number | undefined,
+  end: number | undefined,
+  names: Map<number, string>,
+): QueryRow[] {
+  const minutes = every / MINUTE_MS;
+  const parts: string[] = [];
+  const params: number[] = [];
+  if (ids !== undefined) {
+    parts.push(`target IN (${ids.map(() => '?').join(', ')})`);
+    params.push(...ids);
+  }
+  if (first !== undefined) {
+    parts.push('minute >= ?');
+    params.push(first / MINUTE_MS);
+  }
+  if (end !== undefined) {
+    parts.push('minute < ?');
+    params.push(end / MINUTE_MS);
+  }
+  const where = parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`;
+  const sums = metrics
+    .map(
+      (m) =>
+        `sum(${m.name}_n) AS ${m.name}_n, sum(${m.name}_sum) AS ${m.name}_sum, min(${m.name}_min) AS ${m.name}_min, max(${m.name}_max) AS ${m.name}_max`,
+    )
+    .join(', ');
+  const totals = db
+    .prepare(
+      `SELECT target, minute / ${minutes} AS b, sum(samples) AS samples, ${sums}
+       FROM minutes ${where} GROUP BY target, b ORDER BY b, target`,
+    )
+    .all(...params) as Record<string, number | null>[];
+  const rows: QueryRow[] = [];
+  const byKey = new Map<string, QueryRow>();
+  for (const values of totals) {
+    const row: QueryRow = {
+      time: values.b! * every,
+      target: names.get(values.target!) ?? null,
+      samples: values.samples!,
+    };
+    for (const metric of metrics) {
+      const n = values[`${metric.name}_n`] ?? 0;
+      for (const aggregate of aggregates) {
+        const name = `${metric.name}_${aggregate}`;
+        if (aggregate === 'avg') row[name] = n > 0 ? values[`${metric.name}_sum`]! / n : null;
+        else if (aggregate === 'min') row[name] = values[`${metric.name}_min`] ?? null;
+        else if (aggregate === 'max') row[name] = values[`${metric.name}_max`] ?? null;
+        else row[name] = null;
+      }
+    }
+    rows.push(row);
+    byKey.set(`${values.target}:${values.b}`, row);
+  }
+  if (aggregates.includes('last')) {
+    // With one max() as the only aggregate, SQLite takes the bare columns from the row that
+    // holds the maximum: the minute whose last snapshot came last.
+    const lasts = metrics.map((m) => `${m.name}_last`).join(', ');
+    const last = db
+      .prepare(
+        `SELECT target, minute / ${minutes} AS b, max(last_rowid), ${lasts} FROM minutes ${where} GROUP BY target, b`,
+      )
+      .all(...params) as Record<string, number | null>[];
+    for (const values of last) {
+      const row = byKey.get(`${values.target}:${values.b}`);
+      if (row === undefined) continue;
+      for (const metric of metrics) row[`${metric.name}_last`] = values[`${metric.name}_last`] ?? null;
+    }
+  }
+  return rows;
+}
+
+/** Buckets computed from the snapshots in `where`. */
+function snapshotBuckets(
+  db: RecordingDatabase,
+  metrics: readonly RecordedMetric[],
+  aggregates: readonly Aggregate[],
+  every: number,
+  where: Where,
+  names: Map<number, string>,
+): QueryRow[] {
   // Rows are grouped by one integer, bucket number * span + target id, rather than by two
   // columns: SQLite sorts the rows to group them, and one integer key sorts about twice as
   // fast. The key fits in a double's 53 bits unless the buckets are tiny and the targets many.
@@ -441,7 +566,7 @@ function bucketRows(
       }
     }
   }
-  return { columns, rows };
+  return rows;
 }
 
 /** One line saying what an event was. */

@@ -2,31 +2,46 @@
  * The recorder: a sink that keeps every accepted monitoring record, the targets and their
  * events in a SQLite recording (see schema.ts), for `query` and `replay`.
  *
- * Writes are batched: records and events wait in memory and are inserted in one transaction
- * per flush, when {@link RecorderSinkOptions.flushRows} are waiting or at the latest
- * {@link RecorderSinkOptions.flushInterval} after the first one came, never one transaction
- * per message. With WAL and `synchronous=NORMAL` a committed flush survives the process being
- * killed, so a SIGKILL loses at most the last interval and leaves a file that passes
- * `PRAGMA integrity_check`.
+ * The event loop only gathers: each record becomes numbers and texts in columns and its
+ * frame's bytes in one buffer ({@link FrameBatch}), a few copies and no allocation per
+ * field. A flush hands all of it to a worker thread (recorder-writer.ts), which commits it
+ * in one transaction and compresses the frames, so that SQLite never delays the sockets.
+ * A flush happens when {@link RecorderSinkOptions.flushRows} rows wait, or at the latest
+ * {@link RecorderSinkOptions.flushInterval} after the first one came: never one transaction
+ * per message. With WAL and `synchronous=NORMAL` a committed flush survives the process
+ * being killed, so a SIGKILL loses at most about the last interval, and leaves a file that
+ * passes `PRAGMA integrity_check`.
  *
- * No congestion is ever reported: better-sqlite3 writes synchronously, so a slow disk slows
- * the event loop itself (and with it the reading of sockets) instead of piling records up. If
- * the database refuses writes (full disk, locked by another program), records wait up to
- * {@link RecorderSinkOptions.maxPendingRows}; beyond, the oldest are dropped and counted.
+ * One flush at a time is with the worker; what comes meanwhile waits for the next. When the
+ * disk cannot keep up and waiting rows pass four flushes' worth, the sink reports congestion
+ * (the pipeline stops reading the sockets) until they are back under one. When the database
+ * refuses writes (locked by another program, a full disk), the flush is tried again every
+ * interval and rows wait up to {@link RecorderSinkOptions.maxPendingRows}; beyond, the
+ * oldest are dropped and counted.
  *
  * `retention` deletes older rows at start and then every `retentionInterval`, on the
  * pipeline's clock.
  */
-import type { Statement } from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PipelineEvent } from '../pipeline/events.js';
 import type { MonitoringRecord } from '../pipeline/record.js';
 import type { Sink, SinkContext } from '../pipeline/sink.js';
-import type { TimerHandle } from '../transport/clock.js';
-import { FRAME_CODEC, FrameBatch } from './frame-batch.js';
-import { pushMetricValues, RECORDED_METRICS } from './metrics.js';
-import { openRecording, type RecordingDatabase } from './schema.js';
+import type { Clock, TimerHandle } from '../transport/clock.js';
+import { FrameBatch } from './frame-batch.js';
+import { writeMetrics } from './metrics.js';
+import {
+  type BatchEvent,
+  NUMBERS_PER_ROW,
+  type RecorderBatch,
+  RecorderWriter,
+  type TargetDefinition,
+  TEXTS_PER_ROW,
+  type WriterReply,
+  type WriterRequest,
+} from './recorder-writer.js';
+import { RecordingError, type RecordingErrorCode } from './recording-error.js';
 
 export interface RecorderSinkOptions {
   /** The recording's file; created when missing, appended to when it is a recording already. */
@@ -35,9 +50,9 @@ export interface RecorderSinkOptions {
   retention?: number;
   /** Milliseconds between the retention passes. Default: a tenth of `retention`, from 1 s to 1 min. */
   retentionInterval?: number;
-  /** Most milliseconds a record waits before its transaction. Default 1000. */
+  /** Most milliseconds a record waits before its flush (and between retries). Default 500. */
   flushInterval?: number;
-  /** Records (and events) waiting that trigger a flush at once. Default 2000. */
+  /** Rows (snapshots and events) waiting that trigger a flush at once. Default 2000. */
   flushRows?: number;
   /** Most rows kept waiting while the database refuses writes; the oldest are dropped beyond. Default 100,000. */
   maxPendingRows?: number;
@@ -47,13 +62,13 @@ export interface RecorderSinkOptions {
 
 /** Counters of a {@link RecorderSink}, shown by `--stats`. */
 export interface RecorderStats {
-  /** Absolute or relative path, as given. */
+  /** As given. */
   path: string;
   /** Snapshot rows committed. */
   rowsWritten: number;
   /** Event rows committed. */
   eventsWritten: number;
-  /** Rows (snapshots and events) waiting for the next transaction. */
+  /** Rows (snapshots and events) not committed yet: waiting, or in the flush being written. */
   pendingRows: number;
   /** Transactions committed. */
   flushes: number;
@@ -66,23 +81,12 @@ export interface RecorderStats {
   lastError: string | null;
 }
 
-export const DEFAULT_FLUSH_INTERVAL = 1000;
+/** Half a second: with the worker's commit after it, a record is on disk within a second. */
+export const DEFAULT_FLUSH_INTERVAL = 500;
 export const DEFAULT_FLUSH_ROWS = 2000;
 export const DEFAULT_MAX_PENDING_ROWS = 100_000;
-
-/** A waiting event, and the number of snapshots that came before it in the batch. */
-interface PendingEvent {
-  readonly after: number;
-  readonly time: number;
-  readonly target: number;
-  readonly type: string;
-  readonly detail: string;
-}
-
-/** Values per snapshot row: time, target, then the metrics. */
-const COLUMNS = RECORDED_METRICS.length + 2;
-/** Snapshots per multi-row INSERT: one statement per 32 rows costs a third less than 32 statements. */
-const ROWS_PER_INSERT = 32;
+/** Flushes' worth of waiting rows from which the sink reports congestion. */
+const CONGESTED_FLUSHES = 4;
 
 /** Lifecycle events worth keeping (the rest is either in the snapshots or in `targets`). */
 const RECORDED_EVENTS: ReadonlySet<PipelineEvent['type']> = new Set([
@@ -96,6 +100,54 @@ const RECORDED_EVENTS: ReadonlySet<PipelineEvent['type']> = new Set([
   'server_alerts',
   'alert',
 ]);
+
+/** Where the sink's requests go: a worker thread, or (running from source) this thread. */
+interface WriterPort {
+  post(request: WriterRequest, transfer: ArrayBuffer[]): void;
+  /** Keeps the process alive while an answer is awaited, and only then. */
+  ref(): void;
+  unref(): void;
+  terminate(): Promise<unknown>;
+}
+
+/** The worker's module, compiled. */
+const WORKER_URL = new URL('./recorder-worker.js', import.meta.url);
+
+/**
+ * A worker thread running recorder-worker.js. Running from the TypeScript source (the
+ * tests, under tsx) there is no compiled worker, and a worker loading TypeScript takes
+ * seconds to start: the writer then runs in this thread, answering on the next turn of the
+ * event loop as a worker would. The built package always uses the thread (the tests that
+ * spawn the built command cover it).
+ */
+function openPort(onReply: (reply: WriterReply) => void, onError: (error: Error) => void): WriterPort {
+  if (import.meta.url.endsWith('.ts')) {
+    const writer = new RecorderWriter();
+    let alive = true;
+    return {
+      post: (request) => {
+        const reply = writer.handle(request);
+        setImmediate(() => {
+          if (alive) onReply(reply);
+        });
+      },
+      ref: () => {},
+      unref: () => {},
+      terminate: async () => {
+        alive = false;
+      },
+    };
+  }
+  const worker = new Worker(WORKER_URL);
+  worker.on('message', onReply);
+  worker.on('error', onError);
+  return {
+    post: (request, transfer) => worker.postMessage(request, transfer),
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+    terminate: () => worker.terminate(),
+  };
+}
 
 function positive(option: string, value: number | undefined, fallback: number, integer: boolean): number {
   if (value === undefined) return fallback;
@@ -119,25 +171,38 @@ export class RecorderSink implements Sink {
   readonly #maxPending: number;
 
   #context: SinkContext | undefined;
-  #db: RecordingDatabase | undefined;
-  #insertSnapshot: Statement | undefined;
-  #insertSnapshots: Statement | undefined;
-  #insertFrames: Statement | undefined;
-  #insertEvent: Statement | undefined;
-  #upsertTarget: Statement | undefined;
-  readonly #targetIds = new Map<string, number>();
-  /** Rowid of the last snapshot committed: events are placed after it. */
-  #lastSnapshotRowid = 0;
+  #worker: WriterPort | undefined;
+  /** Answers awaited from the worker, in the order of the requests. */
+  readonly #replies: ((reply: WriterReply) => void)[] = [];
+  #open = false;
 
-  // What waits for the next transaction: each snapshot's column values, their frames' texts
-  // (encoded as they come), and the events in between.
-  #rows: unknown[][] = [];
+  // Targets as this sink numbers them, and those the worker has not been told of yet.
+  readonly #targets = new Map<string, number>();
+  #newTargets: TargetDefinition[] = [];
+
+  // What waits for the next flush: each snapshot's numbers and texts in columns, its frame's
+  // bytes, and the events in between.
+  #count = 0;
+  /** When the oldest row waiting came (clock time); its flush is due an interval later. */
+  #oldestPendingAt = 0;
+  #numbers = new Float64Array(DEFAULT_FLUSH_ROWS * NUMBERS_PER_ROW);
+  #texts: (string | null)[] = [];
   #frames = new FrameBatch();
-  #events: PendingEvent[] = [];
+  #events: BatchEvent[] = [];
+
+  /** Rows of the flush the worker has, while it has one. */
+  #inFlight: { rows: number; events: number } | undefined;
+  #flushWanted = false;
+  readonly #idleWaiters: (() => void)[] = [];
+  readonly #settledWaiters: (() => void)[] = [];
   #flushTimer: TimerHandle | undefined;
   #retentionTimer: TimerHandle | undefined;
   #failing = false;
+  #congested = false;
+  readonly #congestionListeners = new Set<(congested: boolean) => void>();
   #closing: Promise<void> | undefined;
+  /** Set while closing: a failed flush is then given up, not tried again. */
+  #shuttingDown = false;
 
   #rowsWritten = 0;
   #eventsWritten = 0;
@@ -167,69 +232,65 @@ export class RecorderSink implements Sink {
     this.#maxPending = positive('maxPendingRows', options.maxPendingRows, DEFAULT_MAX_PENDING_ROWS, true);
   }
 
-  /** Opens (or creates) the recording; throws a RecordingError when it cannot. */
-  start(context: SinkContext): void {
+  /** Opens (or creates) the recording in the worker; rejects with a RecordingError when it cannot. */
+  async start(context: SinkContext): Promise<void> {
     this.#context = context;
+    if (this.#open) return;
+    await this.#closing;
     this.#closing = undefined;
-    if (this.#db !== undefined) return;
-    const db = openRecording(this.#path, { mode: 'write' });
-    this.#db = db;
-    const insert = `INSERT INTO snapshots (time, target, ${RECORDED_METRICS.map((m) => m.name).join(', ')}) VALUES `;
-    const row = `(${Array(COLUMNS).fill('?').join(', ')})`;
-    this.#insertSnapshot = db.prepare(insert + row);
-    this.#insertSnapshots = db.prepare(insert + Array(ROWS_PER_INSERT).fill(row).join(', '));
-    this.#insertFrames = db.prepare(
-      'INSERT INTO frames (first_snapshot, count, lengths, codec, data) VALUES (?, ?, ?, ?, ?)',
+    this.#worker = openPort(
+      (reply) => this.#answered(reply),
+      (error) => this.#workerFailed(error),
     );
-    this.#insertEvent = db.prepare(
-      'INSERT INTO events (time, target, type, after_snapshot, detail) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.#upsertTarget = db.prepare(
-      `INSERT INTO targets (name, uri, labels, added_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT(name) DO UPDATE SET uri = excluded.uri, labels = excluded.labels RETURNING id`,
-    );
-    this.#targetIds.clear();
-    for (const row of db.prepare('SELECT id, name FROM targets').all() as { id: number; name: string }[]) {
-      this.#targetIds.set(row.name, row.id);
+    const opened = await this.#request({ type: 'open', path: this.#path });
+    if (opened.type === 'opened' && opened.error !== undefined) {
+      await this.#stopWorker();
+      throw new RecordingError(opened.error.code as RecordingErrorCode, opened.error.message, {
+        path: this.#path,
+      });
     }
-    this.#lastSnapshotRowid =
-      (db.prepare('SELECT max(rowid) AS id FROM snapshots').get() as { id: number | null }).id ?? 0;
+    this.#open = true;
     // Targets added before the pipeline started (a fleet adds its targets when it is built)
     // announced themselves before this sink could listen: their rows hold their URI and labels.
-    for (const target of context.targets()) {
-      this.#targetId(target.name, target.uri, target.labels, context.clock.now(), true);
-    }
+    for (const target of context.targets()) this.#targetIndex(target.name, target.uri, target.labels, true);
     if (this.#retention !== undefined) this.#applyRetention();
+    if (this.#newTargets.length > 0) this.#scheduleFlush();
   }
 
   write(record: MonitoringRecord): void {
-    const target = this.#targetId(record.target, record.target, {}, record.frame.receivedAt);
-    if (target === undefined) return;
-    if (this.#db === undefined) return;
-    const row: unknown[] = [record.frame.receivedAt, target];
-    pushMetricValues(record.snapshot, row);
-    this.#rows.push(row);
+    if (!this.#open) return;
+    const target = this.#targetIndex(record.target, record.target, {}, false);
+    const at = this.#count * NUMBERS_PER_ROW;
+    if (at + NUMBERS_PER_ROW > this.#numbers.length) {
+      const bigger = new Float64Array(this.#numbers.length * 2);
+      bigger.set(this.#numbers);
+      this.#numbers = bigger;
+    }
+    this.#numbers[at] = record.frame.receivedAt;
+    this.#numbers[at + 1] = target;
+    writeMetrics(record.snapshot, this.#numbers, at + 2, this.#texts);
     this.#frames.push(record.frame.raw);
+    this.#count++;
     this.#queued();
   }
 
   event(event: PipelineEvent): void {
+    if (!this.#open) return;
     if (event.type === 'target_added') {
-      this.#targetId(event.target, event.uri, event.labels, event.at, true);
+      this.#targetIndex(event.target, event.uri, event.labels, true);
+      this.#scheduleFlush();
       return;
     }
     if (!RECORDED_EVENTS.has(event.type)) return;
-    const target = this.#targetId(event.target, event.target, {}, event.at);
-    if (target === undefined) return;
+    const target = this.#targetIndex(event.target, event.target, {}, false);
     const { type, target: _name, at: _at, ...detail } = event;
-    this.#events.push({
-      after: this.#rows.length,
-      time: event.at,
-      target,
-      type,
-      detail: JSON.stringify(detail),
-    });
+    this.#events.push({ after: this.#count, time: event.at, target, type, detail: JSON.stringify(detail) });
     this.#queued();
+  }
+
+  onCongestion(listener: (congested: boolean) => void): () => void {
+    this.#congestionListeners.add(listener);
+    return () => this.#congestionListeners.delete(listener);
   }
 
   stats(): Record<string, unknown> {
@@ -237,7 +298,7 @@ export class RecorderSink implements Sink {
       path: this.#path,
       rowsWritten: this.#rowsWritten,
       eventsWritten: this.#eventsWritten,
-      pendingRows: this.#pendingRows(),
+      pendingRows: this.#pendingRows() + (this.#inFlight ? this.#inFlight.rows + this.#inFlight.events : 0),
       flushes: this.#flushes,
       rowsDeleted: this.#rowsDeleted,
       rowsLost: this.#rowsLost,
@@ -247,220 +308,308 @@ export class RecorderSink implements Sink {
     return { ...stats };
   }
 
-  /** Commits what waits now (the pipeline calls `close()`; tests and applications may call this). */
-  flush(): void {
-    const db = this.#db;
-    if (this.#flushTimer !== undefined) {
-      this.#clock()?.clearTimeout(this.#flushTimer);
-      this.#flushTimer = undefined;
-    }
-    if (db === undefined || this.#pendingRows() === 0) return;
-    const rows = this.#rows;
-    const events = this.#events;
-    let lastRowid: number;
-    try {
-      lastRowid = db.transaction(() => this.#insert(rows, events))();
-    } catch (error) {
-      // Rolled back: the rows wait for the next flush.
-      this.#trimPending();
-      this.#failed('cannot write', error);
-      this.#scheduleFlush();
-      return;
-    }
-    this.#rows = [];
-    this.#events = [];
-    this.#frames.clear();
-    this.#lastSnapshotRowid = lastRowid;
-    this.#rowsWritten += rows.length;
-    this.#eventsWritten += events.length;
-    this.#flushes++;
-    if (this.#failing) {
-      this.#failing = false;
-      this.#logger()?.info(`record: writing ${this.#path} again`);
-    }
+  /** Hands what waits to the worker now; resolves once it is committed (or has failed: see the stats). */
+  flush(): Promise<void> {
+    this.#flush();
+    return this.settled();
   }
 
-  /** Commits what waits and closes the file. Idempotent; never rejects. */
+  /** Resolves once no flush is with the worker or wanted (a failing one is given up first when closing). */
+  flushed(): Promise<void> {
+    if (this.#inFlight === undefined && !this.#flushWanted) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves once the worker has answered everything asked of it so far (flushes, retries,
+   * retention passes). Tests on a fake clock await it after moving time.
+   */
+  settled(): Promise<void> {
+    if (this.#replies.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#settledWaiters.push(resolve));
+  }
+
+  /** Commits what waits, closes the file and ends the worker. Idempotent; never rejects. */
   close(): Promise<void> {
-    this.#closing ??= Promise.resolve().then(() => this.#shutdown());
+    this.#closing ??= this.#shutdown();
     return this.#closing;
-  }
-
-  #shutdown(): void {
-    const clock = this.#clock();
-    if (this.#retentionTimer !== undefined) clock?.clearTimeout(this.#retentionTimer);
-    this.#retentionTimer = undefined;
-    this.flush();
-    if (this.#pendingRows() > 0) {
-      this.#rowsLost += this.#pendingRows();
-      this.#rows = [];
-      this.#events = [];
-      this.#frames.clear();
-    }
-    const db = this.#db;
-    this.#db = undefined;
-    if (db === undefined) return;
-    try {
-      // Folds the WAL into the file, so that the recording is one file again once closed.
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    } catch {
-      // Another connection is reading: the WAL stays, and stays valid.
-    }
-    db.close();
   }
 
   // ---- inside ----------------------------------------------------------------------------
 
+  async #shutdown(): Promise<void> {
+    this.#shuttingDown = true;
+    const clock = this.#clock();
+    if (this.#retentionTimer !== undefined) clock?.clearTimeout(this.#retentionTimer);
+    this.#retentionTimer = undefined;
+    if (this.#flushTimer !== undefined) clock?.clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#open) {
+      // A flush that keeps failing is tried once more, then what it holds is counted lost.
+      if (this.#failing && this.#inFlight !== undefined) this.#retry();
+      await this.flushed();
+      if (this.#pendingRows() > 0 || this.#newTargets.length > 0) await this.flush();
+      if (this.#inFlight !== undefined) {
+        this.#rowsLost += this.#inFlight.rows + this.#inFlight.events;
+        this.#inFlight = undefined;
+      }
+      if (this.#pendingRows() > 0) {
+        this.#rowsLost += this.#pendingRows();
+        this.#clearPending();
+      }
+      this.#open = false;
+    }
+    await this.#stopWorker();
+    this.#setCongested(false);
+    this.#targets.clear();
+    this.#newTargets = [];
+    this.#shuttingDown = false;
+  }
+
+  async #stopWorker(): Promise<void> {
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    await this.#request({ type: 'close' });
+    this.#worker = undefined;
+    await worker.terminate();
+  }
+
+  /** Sends a request; `onReply` gets its answer (or a failure, when there is no worker). */
+  #send(request: WriterRequest, onReply: (reply: WriterReply) => void, transfer: ArrayBuffer[] = []): void {
+    const worker = this.#worker;
+    if (worker === undefined) {
+      onReply(failedReply(request, 'the recorder stopped'));
+      return;
+    }
+    this.#replies.push(onReply);
+    // Idle, the worker must not keep the process alive; awaited, it must.
+    worker.ref();
+    worker.post(request, transfer);
+  }
+
+  #request(request: WriterRequest): Promise<WriterReply> {
+    return new Promise((resolve) => this.#send(request, resolve));
+  }
+
+  /** The worker answered the oldest request; once none is left, whoever waits for that is told. */
+  #answered(reply: WriterReply): void {
+    this.#replies.shift()?.(reply);
+    if (this.#replies.length > 0) return;
+    this.#worker?.unref();
+    for (const resolve of this.#settledWaiters.splice(0)) resolve();
+  }
+
+  #workerFailed(error: Error): void {
+    this.#failed('the recorder stopped', error);
+    // Answer whatever waits: nothing more will come.
+    for (const onReply of this.#replies.splice(0)) onReply({ type: 'closed' });
+    for (const resolve of this.#settledWaiters.splice(0)) resolve();
+    this.#worker = undefined;
+    this.#open = false;
+    this.#lose();
+  }
+
+  /** The flush with the worker is given up: its rows are counted lost. */
+  #lose(): void {
+    if (this.#inFlight !== undefined) this.#rowsLost += this.#inFlight.rows + this.#inFlight.events;
+    this.#inFlight = undefined;
+    this.#flushWanted = false;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
   #pendingRows(): number {
-    return this.#rows.length + this.#events.length;
+    return this.#count + this.#events.length;
   }
 
   #queued(): void {
-    if (this.#pendingRows() >= this.#flushRows && !this.#failing) this.flush();
+    const pending = this.#pendingRows();
+    if (pending === 1) this.#oldestPendingAt = this.#clock()?.now() ?? 0;
+    if (pending >= this.#flushRows && !this.#failing) this.#flush();
     else this.#scheduleFlush();
+    if (pending >= this.#flushRows * CONGESTED_FLUSHES) this.#setCongested(true);
+    if (pending > this.#maxPending) this.#trimPending();
   }
 
-  /**
-   * Inserts the snapshots (32 rows per statement), the events where they came, and the
-   * frames (one compressed row per run of consecutive rowids). Runs inside the flush's
-   * transaction. Returns the rowid of the last snapshot.
-   */
-  #insert(rows: unknown[][], events: PendingEvent[]): number {
-    let lastRowid = this.#lastSnapshotRowid;
-    // The run of consecutive rowids being built: its first rowid, and its first row.
-    let runFirst = 0;
-    let runStart = 0;
-    const endRun = (end: number) => {
-      if (end === runStart) return;
-      const { lengths, data } = this.#frames.encode(runStart, end);
-      this.#insertFrames!.run(runFirst, end - runStart, lengths, FRAME_CODEC, data);
-      runStart = end;
-    };
-    const inserted = (first: number, index: number, count: number) => {
-      if (index === runStart) runFirst = first;
-      else if (first !== lastRowid + 1) {
-        // Rowids jumped (another program wrote between two statements): a new run.
-        endRun(index);
-        runFirst = first;
-      }
-      lastRowid = first + count - 1;
-    };
-    let done = 0;
-    const snapshotsUpTo = (end: number) => {
-      while (end - done >= ROWS_PER_INSERT) {
-        const last = Number(
-          this.#insertSnapshots!.run(...rows.slice(done, done + ROWS_PER_INSERT)).lastInsertRowid,
-        );
-        inserted(last - ROWS_PER_INSERT + 1, done, ROWS_PER_INSERT);
-        done += ROWS_PER_INSERT;
-      }
-      for (; done < end; done++) {
-        inserted(Number(this.#insertSnapshot!.run(rows[done]).lastInsertRowid), done, 1);
-      }
-    };
-    for (const event of events) {
-      snapshotsUpTo(event.after);
-      this.#insertEvent!.run(event.time, event.target, event.type, lastRowid, event.detail);
+  #flush(): void {
+    if (this.#flushTimer !== undefined) {
+      this.#clock()?.clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
     }
-    snapshotsUpTo(rows.length);
-    endRun(rows.length);
-    return lastRowid;
+    if (!this.#open) return;
+    if (this.#inFlight !== undefined) {
+      this.#flushWanted = true;
+      return;
+    }
+    this.#flushWanted = false;
+    if (this.#pendingRows() === 0 && this.#newTargets.length === 0) return;
+    const frames = this.#frames.take();
+    const batch: RecorderBatch = {
+      count: this.#count,
+      numbers: this.#numbers.slice(0, this.#count * NUMBERS_PER_ROW),
+      texts: this.#texts,
+      frames: frames.bytes,
+      frameLengths: frames.lengths,
+      events: this.#events,
+      targets: this.#newTargets,
+    };
+    this.#inFlight = { rows: this.#count, events: this.#events.length };
+    this.#count = 0;
+    this.#texts = [];
+    this.#events = [];
+    this.#newTargets = [];
+    this.#send({ type: 'batch', batch }, (reply) => this.#written(reply), [
+      batch.numbers.buffer as ArrayBuffer,
+      batch.frames.buffer as ArrayBuffer,
+    ]);
+  }
+
+  #retry(): void {
+    this.#send({ type: 'retry' }, (reply) => this.#written(reply));
+  }
+
+  #written(reply: WriterReply): void {
+    if (reply.type !== 'written') return;
+    if (reply.error !== undefined) {
+      this.#failed('cannot write', reply.error);
+      // The worker keeps the batch: it is tried again after an interval, unless closing.
+      if (this.#open && !this.#shuttingDown) this.#scheduleRetry();
+      else this.#lose();
+      return;
+    }
+    this.#inFlight = undefined;
+    this.#rowsWritten += reply.rows;
+    this.#eventsWritten += reply.events;
+    this.#flushes++;
+    const recovered = this.#failing;
+    if (recovered) {
+      this.#failing = false;
+      this.#logger()?.info(`record: writing ${this.#path} again`);
+    }
+    if (this.#pendingRows() < this.#flushRows) this.#setCongested(false);
+    // After a failure, what came meanwhile has waited long enough.
+    if (this.#flushWanted || recovered || this.#pendingRows() >= this.#flushRows) this.#flush();
+    else this.#scheduleFlush();
+    if (this.#inFlight === undefined && !this.#flushWanted) {
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
   }
 
   #scheduleFlush(): void {
     const clock = this.#clock();
-    if (this.#flushTimer !== undefined || clock === undefined || this.#pendingRows() === 0) return;
+    if (this.#flushTimer !== undefined || clock === undefined || this.#inFlight !== undefined) return;
+    const pending = this.#pendingRows();
+    if (pending === 0 && this.#newTargets.length === 0) return;
+    // Due an interval after the oldest row came, however long the previous flush took.
+    const due =
+      pending === 0 ? this.#flushInterval : this.#oldestPendingAt + this.#flushInterval - clock.now();
+    this.#flushTimer = clock.setTimeout(
+      () => {
+        this.#flushTimer = undefined;
+        this.#flush();
+      },
+      Math.max(0, due),
+    );
+  }
+
+  #scheduleRetry(): void {
+    const clock = this.#clock();
+    if (this.#flushTimer !== undefined || clock === undefined) return;
     this.#flushTimer = clock.setTimeout(() => {
       this.#flushTimer = undefined;
-      this.flush();
+      if (this.#inFlight !== undefined) this.#retry();
     }, this.#flushInterval);
   }
 
-  /** Drops the oldest snapshots (and the events before them) beyond `maxPendingRows`. */
+  #setCongested(congested: boolean): void {
+    if (this.#congested === congested) return;
+    this.#congested = congested;
+    for (const listener of this.#congestionListeners) listener(congested);
+  }
+
+  /** Drops the oldest waiting snapshots (and the events before them) beyond `maxPendingRows`. */
   #trimPending(): void {
     let excess = this.#pendingRows() - this.#maxPending;
     if (excess <= 0) return;
     this.#rowsLost += excess;
     const events = this.#events;
     let droppedEvents = 0;
-    let droppedSnapshots = 0;
+    let dropped = 0;
     while (excess > 0) {
       // Whichever came first: the next event, or the next snapshot.
-      if (droppedEvents < events.length && events[droppedEvents]!.after <= droppedSnapshots) droppedEvents++;
-      else droppedSnapshots++;
+      if (droppedEvents < events.length && events[droppedEvents]!.after <= dropped) droppedEvents++;
+      else dropped++;
       excess--;
     }
-    this.#rows.splice(0, droppedSnapshots);
-    this.#frames.dropOldest(droppedSnapshots);
+    this.#numbers.copyWithin(0, dropped * NUMBERS_PER_ROW, this.#count * NUMBERS_PER_ROW);
+    this.#texts.splice(0, dropped * TEXTS_PER_ROW);
+    this.#frames.dropOldest(dropped);
+    this.#count -= dropped;
     this.#events = events
       .slice(droppedEvents)
-      .map((event) => ({ ...event, after: Math.max(0, event.after - droppedSnapshots) }));
+      .map((event) => ({ ...event, after: Math.max(0, event.after - dropped) }));
   }
 
-  /** The target's id, inserting (or, when `update`, refreshing) its row. Undefined when closed or failing. */
-  #targetId(
-    name: string,
-    uri: string,
-    labels: Readonly<Record<string, string>>,
-    at: number,
-    update = false,
-  ): number | undefined {
-    const known = this.#targetIds.get(name);
-    if (known !== undefined && !update) return known;
-    if (this.#db === undefined) return undefined;
-    try {
-      // One small transaction of its own: a target appears once in a run.
-      const { id } = this.#upsertTarget!.get(name, uri, JSON.stringify(labels), at) as { id: number };
-      this.#targetIds.set(name, id);
-      return id;
-    } catch (error) {
-      this.#failed(`cannot add target ${JSON.stringify(name)}`, error);
-      return known;
+  #clearPending(): void {
+    this.#count = 0;
+    this.#texts = [];
+    this.#events = [];
+    this.#frames.take();
+  }
+
+  /** The target's index, telling the worker of a new one (or, with `update`, of its URI and labels). */
+  #targetIndex(name: string, uri: string, labels: Readonly<Record<string, string>>, update: boolean): number {
+    let index = this.#targets.get(name);
+    if (index !== undefined && !update) return index;
+    if (index === undefined) {
+      index = this.#targets.size + 1;
+      this.#targets.set(name, index);
     }
+    this.#newTargets.push({ index, name, uri, labels, at: this.#clock()?.now() ?? Date.now(), update });
+    return index;
   }
 
   #applyRetention(): void {
-    const db = this.#db;
     const clock = this.#clock();
-    if (db === undefined || clock === undefined || this.#retention === undefined) return;
-    const cutoff = clock.now() - this.#retention;
-    try {
-      let deleted = 0;
-      db.transaction(() => {
-        // Per target, so that each delete walks the (target, time) index instead of the table.
-        const remove = db.prepare('DELETE FROM snapshots WHERE target = ? AND time < ?');
-        for (const id of this.#targetIds.values()) deleted += remove.run(id, cutoff).changes;
-        deleted += db.prepare('DELETE FROM events WHERE time < ?').run(cutoff).changes;
-        // A row of frames goes once none of its snapshots is left.
-        db.prepare(
-          `DELETE FROM frames WHERE NOT EXISTS (SELECT 1 FROM snapshots
-             WHERE rowid BETWEEN frames.first_snapshot AND frames.first_snapshot + frames.count - 1)`,
-        ).run();
-      })();
-      this.#rowsDeleted += deleted;
-    } catch (error) {
-      this.#failed('retention failed', error);
-    }
+    if (!this.#open || clock === undefined || this.#retention === undefined) return;
+    this.#send({ type: 'retention', cutoff: clock.now() - this.#retention }, (reply) => {
+      if (reply.type !== 'retained') return;
+      if (reply.error !== undefined) this.#failed('retention failed', reply.error);
+      else this.#rowsDeleted += reply.deleted;
+    });
     this.#retentionTimer = clock.setTimeout(() => {
       this.#retentionTimer = undefined;
-      if (this.#db !== undefined) this.#applyRetention();
+      this.#applyRetention();
     }, this.#retentionInterval);
   }
 
   #failed(what: string, error: unknown): void {
     this.#writeErrors++;
     this.#lastError = `${what}: ${error instanceof Error ? error.message : String(error)}`;
-    // Said once per failing streak, not at every flush.
+    // Said once per failing streak, not at every attempt.
     if (this.#failing) return;
     this.#failing = true;
     this.#logger()?.error(`record: ${this.#path}: ${this.#lastError}`);
   }
 
-  #clock() {
+  #clock(): Clock | undefined {
     return this.#context?.clock;
   }
 
   #logger(): Logger | undefined {
     return this.#context?.logger;
+  }
+}
+
+/** The answer a request gets when there is no worker to answer it. */
+function failedReply(request: WriterRequest, error: string): WriterReply {
+  switch (request.type) {
+    case 'open':
+      return { type: 'opened', error: { code: 'RECORDING_FAILED', message: error } };
+    case 'retention':
+      return { type: 'retained', deleted: 0, error };
+    case 'close':
+      return { type: 'closed' };
+    default:
+      return { type: 'written', rows: 0, events: 0, error };
   }
 }

@@ -15,8 +15,10 @@ import { closeSync, createReadStream, existsSync, openSync, readSync, statSync }
 import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Statement } from 'better-sqlite3';
-import { type SavedRecord, savedSessionFiles } from '../handlers/logging-handler.js';
 import type { PipelineEvent } from '../pipeline/events.js';
+import type { SavedRecord } from '../save-data/line-format.js';
+import { savedSessionFiles } from '../save-data/reader.js';
+import { SQLITE_MAGIC } from './file-header.js';
 import { decodeFrames } from './frame-batch.js';
 import { parseLabels, parseNumberList, parseObject } from './json-text.js';
 import { RecordingError } from './recording-error.js';
@@ -85,8 +87,6 @@ const REPLAYED_EVENTS = [
   'gave_up',
   'server_notice',
 ] as const;
-
-const SQLITE_MAGIC = 'SQLite format 3\0';
 
 /**
  * Opens a recording for reading.
@@ -325,11 +325,15 @@ class SaveDataReader implements RecordingReader {
   readonly #files: string[];
   readonly #options: RecordingReaderOptions;
   readonly #pageSize: number;
+  /** The target of the frames that name none (a session of one target). */
+  readonly #defaultTarget: string;
+  /** The targets replayed; undefined for all. */
+  readonly #only: ReadonlySet<string> | undefined;
 
   private constructor(
     path: string,
     files: string[],
-    firstAt: number,
+    scan: { firstAt: number | undefined; targets: RecordedTarget[]; defaultTarget: string },
     options: RecordingReaderOptions,
     pageSize: number,
   ) {
@@ -337,9 +341,11 @@ class SaveDataReader implements RecordingReader {
     this.#files = files;
     this.#options = options;
     this.#pageSize = pageSize;
-    this.firstAt = firstAt;
-    const name = options.targetName ?? basename(path, extname(path));
-    this.targets = [{ name, uri: name, labels: {} }];
+    this.#defaultTarget = scan.defaultTarget;
+    this.#only =
+      options.targets !== undefined && options.targets.length > 0 ? new Set(options.targets) : undefined;
+    this.targets = scan.targets.filter((t) => this.#only === undefined || this.#only.has(t.name));
+    this.firstAt = scan.firstAt;
   }
 
   static async open(
@@ -359,39 +365,38 @@ class SaveDataReader implements RecordingReader {
     if (statSync(files[files.length - 1]!).isDirectory()) {
       throw new RecordingError('NOT_A_RECORDING', `${path} is a folder, not a recording`, { path });
     }
-    // The first record tells a save-data file from anything else (a text file, a CSV, ...).
-    const first = await firstRecord(files);
-    if (first === undefined) {
+    const defaultTarget = options.targetName ?? basename(path, extname(path));
+    const scan = await scanSession(files, defaultTarget, options);
+    if (scan === undefined) {
       throw new RecordingError(
         'NOT_A_RECORDING',
         `${path} is not a recording (neither a SQLite recording nor a save-data file)`,
         { path },
       );
     }
-    return new SaveDataReader(path, files, first, options, pageSize);
+    if (options.targets !== undefined) {
+      for (const name of options.targets) {
+        if (!scan.targets.some((t) => t.name === name)) {
+          throw new RecordingError(
+            'UNKNOWN_TARGET',
+            `no target ${JSON.stringify(name)} in ${path} (recorded: ${scan.targets.map((t) => t.name).join(', ') || 'none'})`,
+            { path },
+          );
+        }
+      }
+    }
+    return new SaveDataReader(path, files, { ...scan, defaultTarget }, options, pageSize);
   }
 
   async *pages(): AsyncGenerator<RecordingItem[]> {
-    const target = this.targets[0]!.name;
-    const { since, until } = this.#options;
     let page: RecordingItem[] = [];
-    for (const file of this.#files) {
-      const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
-      let number = 0;
-      for await (const line of lines) {
-        number++;
-        if (line === '') continue;
-        const item = frameOfLine(line, target);
-        if (item === undefined) {
-          this.#options.onCorruptLine?.(file, number);
-          continue;
-        }
-        if ((since !== undefined && item.at < since) || (until !== undefined && item.at >= until)) continue;
-        page.push(item);
-        if (page.length >= this.#pageSize) {
-          yield page;
-          page = [];
-        }
+    for await (const item of readItems(this.#files, this.#defaultTarget, this.#options)) {
+      const target = item.kind === 'frame' ? item.target : item.event.target;
+      if (this.#only !== undefined && !this.#only.has(target)) continue;
+      page.push(item);
+      if (page.length >= this.#pageSize) {
+        yield page;
+        page = [];
       }
     }
     if (page.length > 0) yield page;
@@ -402,28 +407,72 @@ class SaveDataReader implements RecordingReader {
   }
 }
 
-/** Time of the first saved record of `files`, or undefined when the first lines are not saved records. */
-async function firstRecord(files: readonly string[]): Promise<number | undefined> {
+/** Every item of a saved session, in order, within the options' time range. */
+async function* readItems(
+  files: readonly string[],
+  defaultTarget: string,
+  options: RecordingReaderOptions,
+): AsyncGenerator<RecordingItem> {
+  const { since, until } = options;
   for (const file of files) {
     const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
-    let checked = 0;
-    try {
-      for await (const line of lines) {
-        if (line === '') continue;
-        const item = frameOfLine(line, '');
-        if (item !== undefined) return item.at;
-        // A cut line may open a file (a crash mid-write): a few are forgiven, not a whole file.
-        if (++checked >= 3) return undefined;
+    let number = 0;
+    for await (const line of lines) {
+      number++;
+      if (line === '') continue;
+      const item = itemOfLine(line, defaultTarget);
+      if (item === undefined) {
+        options.onCorruptLine?.(file, number);
+        continue;
       }
-    } finally {
-      lines.close();
+      if ((since !== undefined && item.at < since) || (until !== undefined && item.at >= until)) continue;
+      yield item;
     }
   }
-  return undefined;
 }
 
-/** The frame a saved line holds, as received; undefined for a line that is not a saved record. */
-export function frameOfLine(line: string, target: string): FrameItem | undefined {
+/**
+ * The session's targets (in the order they first appear) and the time of its first item, read
+ * once at open, since a save-data file lists its targets nowhere else; undefined when its
+ * first lines are not saved records (a text file, a CSV, ...).
+ */
+async function scanSession(
+  files: readonly string[],
+  defaultTarget: string,
+  options: RecordingReaderOptions,
+): Promise<{ firstAt: number | undefined; targets: RecordedTarget[] } | undefined> {
+  const targets = new Map<string, RecordedTarget>();
+  let firstAt: number | undefined;
+  let lines = 0;
+  let records = 0;
+  for (const file of files) {
+    const input = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of input) {
+      if (line === '') continue;
+      lines++;
+      const item = itemOfLine(line, defaultTarget);
+      // A cut line may open a file (a crash mid-write): a few are forgiven, not a whole file.
+      if (item === undefined) {
+        if (records === 0 && lines >= 3) return undefined;
+        continue;
+      }
+      records++;
+      const name = item.kind === 'frame' ? item.target : item.event.target;
+      if (!targets.has(name)) {
+        const uri = item.kind === 'event' && item.event.type === 'connected' ? item.event.uri : name;
+        targets.set(name, { name, uri, labels: {} });
+      }
+      const inRange =
+        (options.since === undefined || item.at >= options.since) &&
+        (options.until === undefined || item.at < options.until);
+      if (firstAt === undefined && inRange) firstAt = item.at;
+    }
+  }
+  return records === 0 ? undefined : { firstAt, targets: [...targets.values()] };
+}
+
+/** What a saved line holds (a frame as received, or a connection event); undefined for a line that is not a saved record. */
+export function itemOfLine(line: string, defaultTarget: string): RecordingItem | undefined {
   let record: SavedRecord;
   try {
     record = JSON.parse(line) as SavedRecord;
@@ -434,6 +483,8 @@ export function frameOfLine(line: string, target: string): FrameItem | undefined
     return undefined;
   const at = Date.parse(record.received_at);
   if (!Number.isFinite(at)) return undefined;
+  const target = typeof record.target === 'string' ? record.target : defaultTarget;
+  if (typeof record.event === 'string') return eventOfRecord(record, target, at);
   const base = { kind: 'frame' as const, at, target };
   switch (record.invalid) {
     case undefined:
@@ -452,15 +503,67 @@ export function frameOfLine(line: string, target: string): FrameItem | undefined
   }
 }
 
+/** A saved connection event, as the pipeline event it was. */
+function eventOfRecord(record: SavedRecord, target: string, at: number): EventItem | undefined {
+  const number = (value: unknown, fallback: number) => (typeof value === 'number' ? value : fallback);
+  let event: PipelineEvent;
+  switch (record.event) {
+    case 'connected':
+      event = {
+        type: 'connected',
+        target,
+        at,
+        uri: record.uri ?? target,
+        attempt: number(record.attempt, 0),
+      };
+      break;
+    case 'disconnected':
+      event = {
+        type: 'disconnected',
+        target,
+        at,
+        code: number(record.code, 1006),
+        reason: record.reason ?? '',
+        willReconnect: record.will_reconnect === true,
+      };
+      break;
+    case 'reconnecting':
+      event = {
+        type: 'reconnecting',
+        target,
+        at,
+        attempt: number(record.attempt, 1),
+        delayMs: number(record.delay_ms, 0),
+        maxAttempts: typeof record.max_attempts === 'number' ? record.max_attempts : null,
+        ...(typeof record.last_error === 'string' ? { lastError: record.last_error } : {}),
+      };
+      break;
+    case 'gave_up':
+      event = {
+        type: 'gave_up',
+        target,
+        at,
+        message: record.reason ?? '',
+        attempts: number(record.attempts, 0),
+      };
+      break;
+    default:
+      return undefined;
+  }
+  return { kind: 'event', at, event };
+}
+
 /**
  * The frame's text as saved: the save-data writer puts the frame's own text after
  * `"message":`, so it is cut out of the line rather than serialized again (which would lose
  * the server's spacing and number formats).
  */
 function messageText(line: string, record: SavedRecord): string {
+  const target = record.target === undefined ? '' : `,"target":${JSON.stringify(record.target)}`;
   const invalid = record.invalid === undefined ? '' : `,"invalid":${JSON.stringify(record.invalid)}`;
-  const prefix = `{"received_at":${JSON.stringify(record.received_at)}${invalid},"message":`;
-  if (line.startsWith(prefix) && line.endsWith('}') && Object.keys(record).length === (invalid ? 3 : 2)) {
+  const prefix = `{"received_at":${JSON.stringify(record.received_at)}${target}${invalid},"message":`;
+  const keys = 2 + (target ? 1 : 0) + (invalid ? 1 : 0);
+  if (line.startsWith(prefix) && line.endsWith('}') && Object.keys(record).length === keys) {
     return line.slice(prefix.length, -1);
   }
   return JSON.stringify(record.message);

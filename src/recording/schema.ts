@@ -9,28 +9,38 @@
  *   snapshots  one row per monitoring record: time (client receive time, epoch ms), target,
  *              one column per metric of metrics.ts
  *   frames     the text of the snapshots' frames as received, so that a replay gives them
- *              back byte for byte: one row per flush, holding the frames of `count`
- *              snapshots from rowid `first_snapshot` on, one after the other, compressed
- *              (`codec`, see frame-batch.ts; `lengths` is the JSON list of their UTF-8
- *              lengths). Apart from the snapshots, so that a query scanning the metrics
- *              never reads them; one compressed row per flush, because a row per frame cost
- *              more than all the rest of the recording, and a frame six times its metrics
+ *              back byte for byte: a row holds the frames of `count` snapshots from rowid
+ *              `first_snapshot` on, one after the other, compressed (`codec`, see
+ *              frame-batch.ts; `lengths` is the JSON list of their UTF-8 lengths). Apart
+ *              from the snapshots, so that a query scanning the metrics never reads them;
+ *              compressed about 90 at a time, because a row per frame cost more than all
+ *              the rest of the recording, and a frame takes six times its metrics
+ *   minutes    per target and minute, the count, sum, min, max and last value of every
+ *              number metric (minute-rollup.ts): buckets of whole minutes read these
  *   events     connection lifecycle, server notices and alerts: time, target, type, the
  *              event as JSON, and `after_snapshot` (the rowid of the last snapshot recorded
  *              before it) so that a replay puts events and frames back in arrival order
  */
 import { existsSync, statSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { APPLICATION_ID, SCHEMA_VERSION } from './file-header.js';
 import { RECORDED_METRICS } from './metrics.js';
+import { MINUTES_TABLE } from './minute-rollup.js';
 import { RecordingError } from './recording-error.js';
 
-export type RecordingDatabase = Database.Database;
+export type RecordingDatabase = BetterSqlite3.Database;
 
-/** "MWCR": marks a SQLite file as a recording of this package. */
-export const APPLICATION_ID = 0x4d574352;
+export { APPLICATION_ID, SCHEMA_VERSION };
 
-/** The schema this version writes and reads. */
-export const SCHEMA_VERSION = 1;
+// better-sqlite3 is loaded on the first open, not with this module: its native code takes
+// tens of milliseconds to load, which `--help` and a client that records nothing must not pay.
+const require = createRequire(import.meta.url);
+let sqlite: typeof BetterSqlite3 | undefined;
+function sqliteDatabase(): typeof BetterSqlite3 {
+  sqlite ??= require('better-sqlite3') as typeof BetterSqlite3;
+  return sqlite;
+}
 
 const METRIC_COLUMNS = RECORDED_METRICS.map((m) => `${m.name} ${m.sqlType}`).join(',\n  ');
 
@@ -63,7 +73,8 @@ CREATE TABLE events (
   after_snapshot INTEGER NOT NULL,
   detail TEXT NOT NULL
 );
-CREATE INDEX events_by_time ON events(time);`,
+CREATE INDEX events_by_time ON events(time);
+${MINUTES_TABLE}`,
 ];
 
 /** Milliseconds a statement waits for a lock held by another process before it fails. */
@@ -97,6 +108,7 @@ export function openRecording(path: string, options: OpenRecordingOptions): Reco
   }
   let db: RecordingDatabase;
   try {
+    const Database = sqliteDatabase();
     db = new Database(path, options.mode === 'read' ? { fileMustExist: true } : {});
   } catch (error) {
     throw new RecordingError('RECORDING_FAILED', `cannot open ${path}: ${describe(error)}`, {

@@ -2,6 +2,9 @@
  * The public surface of the monitoring server (`monitoring-websocket-client/server`).
  */
 
+// A recording served as a monitoring server (issue 14)
+export type { ReplayServerAddress, ReplayServerOptions } from '../recording/replay-server.js';
+export { END_OF_RECORDING_CODE, END_OF_RECORDING_REASON, ReplayServer } from '../recording/replay-server.js';
 export type { AlertThresholds } from './alerts.js';
 export { DEFAULT_ALERT_THRESHOLDS } from './alerts.js';
 export type { ServerCliIo } from './cli.js';

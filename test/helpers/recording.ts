@@ -92,11 +92,12 @@ export async function writeRecording(
   path: string,
   frames: readonly (readonly [string, number, FrameValues])[],
   events: readonly PipelineEvent[] = [],
+  options: { flushRows?: number } = {},
 ): Promise<void> {
   const clock = new FakeClock(frames[0]?.[1]);
   const errors: Error[] = [];
   const pipeline = new Pipeline({
-    sinks: [new RecorderSink({ path })],
+    sinks: [new RecorderSink({ path, ...options })],
     clock,
     onSinkError: (_sink, error) => errors.push(error),
   });

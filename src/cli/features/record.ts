@@ -2,12 +2,10 @@
  * `--record FILE [--retention DURATION]`: keeps every record, the targets and their events in
  * a SQLite recording (src/recording/), for `query` and `replay`.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { LoggingHandler } from '../../handlers/logging-handler.js';
 import { DURATION_HELP, parseDuration } from '../../recording/duration.js';
-import { RecorderSink } from '../../recording/recorder-sink.js';
-import { RecordingError } from '../../recording/recording-error.js';
-import { openRecording } from '../../recording/schema.js';
+import { recordingFileProblem } from '../../recording/file-header.js';
 import type { CliFeature } from '../feature.js';
 import { UsageError } from '../options.js';
 
@@ -52,7 +50,9 @@ export const recordFeature: CliFeature<RecordSettings> = {
     return { path, retention };
   },
 
-  sinks(settings) {
+  async sinks(settings) {
+    // Loaded only when recording: the recorder brings SQLite with it.
+    const { RecorderSink } = await import('../../recording/recorder-sink.js');
     return [
       new RecorderSink({
         path: settings.path,
@@ -62,13 +62,9 @@ export const recordFeature: CliFeature<RecordSettings> = {
   },
 };
 
-/** An existing, non-empty file must be a recording already: recording never overwrites other data. */
+/** An existing file must be a recording already: recording never writes into other data. */
 function checkRecordable(path: string): void {
-  if (!existsSync(path) || statSync(path).size === 0) return;
-  try {
-    openRecording(path, { mode: 'read' }).close();
-  } catch (error) {
-    if (error instanceof RecordingError) throw new UsageError(`invalid --record: ${error.message}`);
-    throw error;
-  }
+  if (!existsSync(path)) return;
+  const problem = recordingFileProblem(path);
+  if (problem !== undefined) throw new UsageError(`invalid --record: ${problem}`);
 }
