@@ -10,6 +10,7 @@ import { InvalidOptionError } from '../errors.js';
 import { defaultTargetName } from '../fleet/target.js';
 import { createFormatter } from '../formatters/create-formatter.js';
 import { shouldUseColor } from '../output/color-support.js';
+import type { Sink } from '../pipeline/sink.js';
 import {
   collectSecrets,
   createSecretRedactor,
@@ -161,6 +162,7 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
   const color = shouldUseColor({ stream: io.stdout as { isTTY?: boolean }, env, requested: options.color });
   let fleet: InstanceType<typeof MonitoringFleet>;
   let sinks: CommandSinks;
+  let built: Sink[] = [];
   try {
     sinks = await assembleSinks(
       { ...options, targets },
@@ -183,6 +185,7 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
       },
       logger,
     );
+    built = sinks.sinks;
     fleet = new MonitoringFleet({
       targets: targets.map((target) => ({
         ...target,
@@ -204,6 +207,8 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
       logger,
     });
   } catch (error) {
+    // Sinks already built (a listening web or metrics server) are closed, not left behind.
+    for (const sink of built) await sink.close?.().catch(() => {});
     await demoServer?.stop();
     await logger.close();
     if (error instanceof InvalidOptionError || error instanceof UsageError) {

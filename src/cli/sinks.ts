@@ -1,6 +1,6 @@
 /**
  * Where the command assembles its sinks, in call order: save-data (every frame), history,
- * display, the events file, then each feature of `features/index.ts`. A new sink of the
+ * display, each feature of `features/index.ts`, then the events file. A new sink of the
  * command is one line here or one feature file there.
  */
 import { LOG_ROTATION_KEEP } from '../config.js';
@@ -37,13 +37,18 @@ export async function assembleSinks(
   const several = options.targets.length > 1;
   const sinks: Sink[] = [];
   let saveData: LoggingHandler | undefined;
+  // Save-data failures are notices of the display, like a connection error (set below).
+  let display: DisplaySink | undefined;
   if (options.saveData) {
     saveData = new LoggingHandler({
       path: options.saveData,
       maxSize: options.saveDataMaxSize,
       maxFiles: options.saveDataKeep ?? LOG_ROTATION_KEEP,
       logger,
-      onError: onSaveDataError,
+      onError: (error) => {
+        onSaveDataError(error);
+        display?.error(error);
+      },
       labelTargets: several,
     });
     sinks.push(saveData);
@@ -54,7 +59,7 @@ export async function assembleSinks(
     sinks.push(history);
   }
   // A feature that takes the screen (the dashboard) turns the line display off.
-  const display = features.some((f) => f.feature.name === 'dashboard')
+  display = features.some((f) => f.feature.name === 'dashboard')
     ? undefined
     : new DisplaySink({
         formatter: createFormatter(options.format, { color: context.color, showSource: several }),
@@ -62,9 +67,10 @@ export async function assembleSinks(
         notices: context.stderr,
       });
   if (display) sinks.push(display);
+  for (const { feature, settings } of features) sinks.push(...(await feature.sinks(settings, context)));
+  // Last, so that it is still open when the alert sink, closing before it, resolves its alerts.
   if (options.events !== undefined) {
     sinks.push(new EventsFileSink({ destination: options.events === '-' ? context.stderr : options.events }));
   }
-  for (const { feature, settings } of features) sinks.push(...(await feature.sinks(settings, context)));
   return { sinks, display, history, saveData };
 }

@@ -312,18 +312,7 @@ export class MonitoringClient {
 
   #reportError(error: Error, context?: string): void {
     this.#logger.error(context ? `${context}: ${error.message}` : error.message);
-    if (context === undefined) this.#display.event(errorEvent(this.#name, error));
+    if (context === undefined) this.#display.error(error);
     this.#callbacks.call('onError', () => this.#options.onError?.(error));
   }
-}
-
-/** A save-data failure shown as a notice like a connection error. */
-function errorEvent(target: string, error: Error) {
-  return {
-    type: 'connection_error' as const,
-    target,
-    at: Date.now(),
-    code: 'SAVE_DATA',
-    message: error.message,
-  };
 }

@@ -112,6 +112,14 @@ export class DisplaySink implements Sink {
     }
   }
 
+  /** A failure of the client itself (a save-data write error) as a notice: `✗ Error: ...`, or JSON with its code. */
+  error(error: Error): void {
+    if (this.#phase === 'new') this.start();
+    if (this.#notices === null) return;
+    this.#notices.writeLine(this.#formatter.formatError(error));
+    this.#noticesWritten++;
+  }
+
   onCongestion(listener: (congested: boolean) => void): () => void {
     this.#congestionListeners.add(listener);
     return () => this.#congestionListeners.delete(listener);

@@ -1,6 +1,6 @@
 /**
  * Every optional feature of the command line, in the order their sinks are assembled (after
- * the built-in display, save-data and events sinks). A new feature: one file here, one line
+ * the built-in save-data, history and display sinks, before the events file). A new feature: one file here, one line
  * in this list.
  */
 import type { CliFeature } from '../feature.js';
