@@ -22,6 +22,26 @@ function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
 
+/** Index of the quote that closes the string opened at `open` (not one escaped by a backslash). */
+function endOfString(text: string, open: number): number {
+  // indexOf runs in native code: far faster than a loop over the characters of every key.
+  let close = text.indexOf('"', open + 1);
+  while (close !== -1) {
+    let backslashes = 0;
+    for (let k = close - 1; text.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+    if (backslashes % 2 === 0) return close;
+    close = text.indexOf('"', close + 1);
+  }
+  return text.length;
+}
+
+/** The first index from `from` on that is not JSON whitespace. */
+function skipSpaces(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
 /**
  * `text` indented by `indent` spaces per level, as `JSON.stringify(value, null, indent)`
  * lays it out, every line after the first prefixed by `margin`.
@@ -35,14 +55,8 @@ export function indentJson(text: string, indent: number, margin = ''): string {
   for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
     if (code === QUOTE) {
-      // Skip the string: its characters are copied as they are.
-      i++;
-      while (i < length) {
-        const c = text.charCodeAt(i);
-        if (c === BACKSLASH) i += 2;
-        else if (c === QUOTE) break;
-        else i++;
-      }
+      // The string's characters are copied as they are.
+      i = endOfString(text, i);
       continue;
     }
     if (isSpace(code)) {
@@ -52,8 +66,7 @@ export function indentJson(text: string, indent: number, margin = ''): string {
     }
     if (code === OPEN_OBJECT || code === OPEN_ARRAY) {
       // An empty container stays on one line: `{}`, `[]`.
-      let next = i + 1;
-      while (next < length && isSpace(text.charCodeAt(next))) next++;
+      const next = skipSpaces(text, i + 1);
       const close = code === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY;
       if (text.charCodeAt(next) === close) {
         out += `${text.slice(start, i)}${code === OPEN_OBJECT ? '{}' : '[]'}`;
@@ -63,17 +76,21 @@ export function indentJson(text: string, indent: number, margin = ''): string {
       }
       line += unit;
       out += `${text.slice(start, i + 1)}${line}`;
-      start = i + 1;
+      // The spaces after a separator (Python's `", "` and `": "`) are skipped at once.
+      start = next;
+      i = start - 1;
     } else if (code === CLOSE_OBJECT || code === CLOSE_ARRAY) {
       line = line.slice(0, line.length - indent);
       out += `${text.slice(start, i)}${line}`;
       start = i;
     } else if (code === COMMA) {
       out += `${text.slice(start, i + 1)}${line}`;
-      start = i + 1;
+      start = skipSpaces(text, i + 1);
+      i = start - 1;
     } else if (code === COLON) {
       out += `${text.slice(start, i + 1)} `;
-      start = i + 1;
+      start = skipSpaces(text, i + 1);
+      i = start - 1;
     }
   }
   return out + text.slice(start);
