@@ -187,7 +187,14 @@ const LINE_FORMATS = [
   'jsonl',
 ] as const satisfies readonly FormatType[];
 const CLI_FORMATS = ['simple', 'compact', 'json', 'jsonl'] as const satisfies readonly FormatType[];
-const FORMAT_TARGETS: Partial<Record<FormatType, number>> = { simple: 0.8, compact: 0.8, jsonl: 0.8 };
+// The bars of issue #10 (the pipeline must cost the line formats almost nothing) and the
+// earlier 0.8 of jsonl; `detailed` prints six lines a message and has none.
+const FORMAT_TARGETS: Partial<Record<FormatType, number>> = {
+  simple: 0.9,
+  compact: 0.9,
+  json: 0.8,
+  jsonl: 0.8,
+};
 
 type ThroughputCase =
   | `bare ${ThroughputBaseline}`
