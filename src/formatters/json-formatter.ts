@@ -79,22 +79,25 @@ export class JsonFormatter extends BaseFormatter {
     const wrapped = this.showSource && snapshot.source !== undefined && snapshot.source !== '';
     const margin = wrapped && this.indent > 0 ? ' '.repeat(this.indent) : '';
     const asReceived = raw !== undefined && raw.charCodeAt(0) === 0x7b;
-    let text: string;
+    // Escaped before indenting: indentation adds no character to escape, and the scan is
+    // shorter on the text as received.
+    let json: string;
     try {
       if (this.indent === 0) {
-        text = asReceived && !LINE_BREAK.test(raw) ? raw : JSON.stringify(value);
+        json = escapeJsonForTerminal(asReceived && !LINE_BREAK.test(raw) ? raw : JSON.stringify(value));
       } else {
-        text = indentJson(asReceived ? raw : JSON.stringify(value), this.indent, margin);
+        json = indentJson(
+          escapeJsonForTerminal(asReceived ? raw : JSON.stringify(value)),
+          this.indent,
+          margin,
+        );
       }
     } catch {
       // JSON.stringify recurses: a message nested some thousands deep overflows the stack
       // (JSON.parse took it). Its normalized snapshot is flat, and says what it means.
-      text =
-        this.indent > 0
-          ? indentJson(JSON.stringify(snapshot), this.indent, margin)
-          : JSON.stringify(snapshot);
+      const flat = escapeJsonForTerminal(JSON.stringify(snapshot));
+      json = this.indent > 0 ? indentJson(flat, this.indent, margin) : flat;
     }
-    const json = escapeJsonForTerminal(text);
     if (!wrapped) return json;
     const label = escapeJsonForTerminal(JSON.stringify(snapshot.source));
     return this.indent > 0
