@@ -60,9 +60,9 @@ async function main(): Promise<void> {
     } else if (impl === 'fanin') {
       const spec: ChildSpec = {
         case: 'fanin',
-        impl: what as 'lib',
+        impl: what as 'lib' | 'fleet',
         uri: server.url('/fanin', { interval: 1000 }),
-        count: 1000,
+        count: Number(process.env.BENCH_FANIN_COUNT ?? 1000),
         warmupMs: 2000,
         windowMs: messages * 1000,
       };

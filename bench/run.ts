@@ -98,9 +98,12 @@ async function main(): Promise<void> {
   process.stderr.write(
     `bench: ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ulimit -n ${machine.openFilesLimit}${quick ? ', quick' : ''}\n`,
   );
-  if (only.includes('fanin') && Number(machine.openFilesLimit) < settings.fanInClients + 100) {
+  if (
+    only.includes('fanin') &&
+    Number(machine.openFilesLimit) < Math.max(settings.fanInClients, settings.fanInLargeClients) + 100
+  ) {
     process.stderr.write(
-      `bench: warning: ulimit -n is ${machine.openFilesLimit}, below the ${settings.fanInClients} sockets of the fan-in case: raise it (ulimit -n 4096)\n`,
+      `bench: warning: ulimit -n is ${machine.openFilesLimit}, below the ${Math.max(settings.fanInClients, settings.fanInLargeClients)} sockets of the fan-in case: raise it (ulimit -n 8192)\n`,
     );
   }
 

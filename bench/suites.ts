@@ -70,6 +70,8 @@ export interface Settings {
   fanInWarmupMs: number;
   fanInWindowMs: number;
   fanInRounds: number;
+  /** Fan-in at scale: targets of one fleet beside as many bare clients (reported, no target). */
+  fanInLargeClients: number;
   /** Start-up: runs of each command. */
   startupRuns: number;
   /** Save-data: seconds of flood per memory run, records displayed before the SIGKILL, rounds. */
@@ -93,6 +95,7 @@ export const FULL: Settings = {
   fanInWarmupMs: 2000,
   fanInWindowMs: 10_000,
   fanInRounds: 3,
+  fanInLargeClients: 5000,
   startupRuns: 10,
   saveDataSeconds: 5,
   saveDataKillAfter: 100_000,
@@ -114,6 +117,7 @@ export const QUICK: Settings = {
   fanInWarmupMs: 2000,
   fanInWindowMs: 4000,
   fanInRounds: 1,
+  fanInLargeClients: 5000,
   startupRuns: 5,
   saveDataSeconds: 3,
   saveDataKillAfter: 50_000,
@@ -570,6 +574,58 @@ export async function fanInSuite(
       results.bare.map((r) => r.rssMb),
       { on: 'ratio', op: '<=', limit: 1.3 },
     ),
+    ...(await fanInLarge(server, settings, progress)),
+  ];
+}
+
+/** One fleet of `fanInLargeClients` targets beside as many bare clients: CPU and RSS, reported. */
+async function fanInLarge(
+  server: BenchServer,
+  settings: Settings,
+  progress: (text: string) => void,
+): Promise<Row[]> {
+  const count = settings.fanInLargeClients;
+  const results = await inRounds(
+    settings.fanInRounds,
+    ['bare', 'fleet'] as const,
+    async (impl) => {
+      const uri = server.url('/fanin', { interval: 1000 });
+      const spec: ChildSpec = {
+        case: 'fanin',
+        impl,
+        uri,
+        count,
+        warmupMs: settings.fanInWarmupMs,
+        windowMs: settings.fanInWindowMs,
+      };
+      return (await runChild<FanInResult>(spec)).result;
+    },
+    (text) => progress(`fan-in ${count} ${text}`),
+  );
+  const targets = count.toLocaleString('en-US');
+  const suite = `4. fan-in: ${targets} clients in one process, 1 msg/s each (CPU over ${settings.fanInWindowMs / 1000} s)`;
+  const rate = (r: FanInResult) => r.messagesInWindow / (r.windowMs / 1000);
+  const note = `messages/s seen: fleet ${summarize(results.fleet.map(rate)).median.toFixed(0)}, bare ${summarize(results.bare.map(rate)).median.toFixed(0)}`;
+  return [
+    compared(
+      suite,
+      `one MonitoringFleet of ${targets} targets: CPU`,
+      '% of a core',
+      results.fleet.map((r) => r.cpuPercent),
+      `${targets} bare ws: CPU`,
+      results.bare.map((r) => r.cpuPercent),
+    ),
+    {
+      ...compared(
+        suite,
+        `one MonitoringFleet of ${targets} targets: RSS`,
+        'MB',
+        results.fleet.map((r) => r.rssMb),
+        `${targets} bare ws: RSS`,
+        results.bare.map((r) => r.rssMb),
+      ),
+      note,
+    },
   ];
 }
 
