@@ -3,8 +3,9 @@
  * when the scraper asks for it) from the target rows of the pipeline, read at scrape time,
  * so a message costs it nothing. See catalog.ts for the metrics.
  *
- *   scrape ─▶ context.targets() once ─▶ one view per target (labels, up) ─▶ each metric's
- *   collect() reads the views ─▶ prom-client renders the registry of the asked format
+ *   scrape ─▶ context.targets() once ─▶ one view per target (labels, up) ─▶ each metric of
+ *   the catalog reads the views into its family's text (family-text.ts) ─▶ after the process
+ *   metrics, which prom-client renders
  *
  * Staleness is judged on the client's clock, from when the data was received (never from
  * the server's timestamp): a target is up when it is connected, the pipeline does not call
@@ -13,15 +14,12 @@
  * gone from the rows, so its series are gone from the next scrape.
  *
  * prom-client renames counters in place when it renders OpenMetrics, so each format has its
- * own registry with its own metric objects; both read the same views. The process metrics of
- * the client (CPU, memory, event loop, GC) are made once per process and shared.
+ * own registry of the client's process metrics (CPU, memory, event loop, GC), made once per
+ * process and shared by every exporter.
  */
 import type { AddressInfo } from 'node:net';
 import {
-  Counter,
   collectDefaultMetrics,
-  Gauge,
-  type Metric,
   type OpenMetricsContentType,
   type PrometheusContentType,
   Registry,
@@ -31,9 +29,10 @@ import { type Logger, silentLogger } from '../logger.js';
 import type { PipelineEvent } from '../pipeline/events.js';
 import type { Sink, SinkContext } from '../pipeline/sink.js';
 import type { TargetRow } from '../pipeline/target-row.js';
-import { METRICS, type MetricSpec, type TargetView } from './catalog.js';
+import { METRICS, type TargetView } from './catalog.js';
 import { MetricsEndpoint } from './endpoint.js';
 import { type ExpositionFormat, negotiateFormat } from './exposition-format.js';
+import { FamilyText, joinFamilies, labelPairs } from './family-text.js';
 import { LabelSchema } from './label-names.js';
 import { DEFAULT_LISTEN_HOST } from './listen-address.js';
 
@@ -73,26 +72,15 @@ function newRegistry(format: ExpositionFormat): AnyRegistry {
 /** The process metrics of this process, one registry per format, made on first use. */
 const processRegistries = new Map<ExpositionFormat, AnyRegistry>();
 
-function processMetrics(format: ExpositionFormat): Metric[] {
+function processRegistry(format: ExpositionFormat): AnyRegistry {
   let registry = processRegistries.get(format);
   if (registry === undefined) {
     registry = newRegistry(format);
     collectDefaultMetrics({ register: registry });
     processRegistries.set(format, registry);
   }
-  return registry.getMetricsAsArray() as unknown as Metric[];
+  return registry;
 }
-
-type AnyMetric = Gauge | Counter;
-
-/** One series as prom-client 15 keeps it in a metric's `hashMap`. */
-interface PromSeries {
-  value: number;
-  labels: Readonly<Record<string, string>>;
-  sharedLabels: Readonly<Record<string, string>>;
-}
-
-const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** The labels of one target's series, and what they were made from. */
 interface LabelSet {
@@ -100,19 +88,18 @@ interface LabelSet {
   readonly source: Readonly<Record<string, string>>;
   readonly schema: number;
   readonly labels: Readonly<Record<string, string>>;
+  /** `labels` as exposition text (see family-text.ts). */
+  readonly text: string;
 }
 
 export class PrometheusSink implements Sink {
   readonly name = 'prometheus';
   readonly #staleAfter: number;
   readonly #endpoint: MetricsEndpoint | undefined;
-  readonly #registries: Record<ExpositionFormat, AnyRegistry>;
+  readonly #processMetrics: boolean;
   readonly #schema = new LabelSchema();
-  readonly #metrics: Record<ExpositionFormat, AnyMetric[]> = { prometheus: [], openmetrics: [] };
   #logger: Logger;
   #context: SinkContext | undefined;
-  /** The targets as the scrape in progress sees them. */
-  #views: TargetView[] = [];
   /** The labels of each target's series at the last scrape. */
   #labelSets = new Map<string, LabelSet>();
   #schemaVersion = 0;
@@ -142,14 +129,10 @@ export class PrometheusSink implements Sink {
         logger,
       });
     }
-    const withProcess = options.processMetrics ?? true;
-    const registry = (format: ExpositionFormat) => {
-      const made = newRegistry(format);
-      if (withProcess) for (const metric of processMetrics(format)) made.registerMetric(metric);
-      return made;
-    };
-    this.#registries = { prometheus: registry('prometheus'), openmetrics: registry('openmetrics') };
-    this.#defineMetrics();
+    this.#processMetrics = options.processMetrics ?? true;
+    // Made now rather than at the first scrape: the event-loop and GC figures count from here.
+    if (this.#processMetrics)
+      for (const format of ['prometheus', 'openmetrics'] as const) processRegistry(format);
   }
 
   /** `http://HOST:PORT/metrics` once listening, else undefined. */
@@ -187,25 +170,34 @@ export class PrometheusSink implements Sink {
     const rows = this.#context?.targets() ?? [];
     for (const row of rows) this.#learnLabels(row.labels);
     const views: TargetView[] = [];
+    const labelTexts: string[] = [];
     const labelSets = new Map<string, LabelSet>();
     for (const row of rows) {
       const up = row.status === 'up' && (row.ageSeconds === null || row.ageSeconds <= this.#staleAfter);
       const labels = this.#labelSet(row);
       labelSets.set(row.name, labels);
       views.push({ row, labels: labels.labels, up });
+      labelTexts.push(labels.text);
     }
     // Removed targets' label sets go with them.
     this.#labelSets = labelSets;
-    // Every collect() runs within registry.metrics(), before its first await: the views
-    // cannot change under it, whatever other scrape runs at the same time.
-    this.#views = views;
-    this.#lastSeries = 0;
-    let body: string;
-    try {
-      body = await this.#registries[format].metrics();
-    } finally {
-      this.#views = [];
-    }
+    // The targets' families are written before the first await: the views cannot change
+    // under them, whatever other scrape runs at the same time.
+    let series = 0;
+    const families = METRICS.map((spec) => {
+      const family = new FamilyText(format, spec);
+      for (let i = 0; i < views.length; i++) {
+        const text = labelTexts[i] ?? '';
+        spec.read(views[i]!, (value, extraLabels) => {
+          family.add(value, text, extraLabels);
+          series++;
+        });
+      }
+      return family.text;
+    });
+    this.#lastSeries = series;
+    const processText = this.#processMetrics ? await processRegistry(format).metrics() : undefined;
+    const body = joinFamilies(format, processText, families);
     this.#lastScrapeMs = performance.now() - started;
     return { contentType: CONTENT_TYPES[format], body };
   }
@@ -237,69 +229,18 @@ export class PrometheusSink implements Sink {
     }
     const base: Record<string, string> = { target: row.name };
     if (row.host !== undefined && row.host !== '') base.host = row.host;
+    const labels = Object.freeze(this.#schema.labelsOf(row.labels, base));
     return {
       host: row.host,
       source: row.labels,
       schema: this.#schemaVersion,
-      labels: Object.freeze(this.#schema.labelsOf(row.labels, base)),
+      labels,
+      text: labelPairs(labels),
     };
   }
 
   #learnLabels(labels: Readonly<Record<string, string>>): void {
-    if (this.#schema.add(labels)) {
-      this.#schemaVersion++;
-      this.#defineMetrics();
-    }
-  }
-
-  /** (Re)makes every metric of both registries with the label names known now. */
-  #defineMetrics(): void {
-    for (const format of ['prometheus', 'openmetrics'] as const) {
-      const registry = this.#registries[format];
-      // By the registered name: prom-client renames a counter when it renders OpenMetrics.
-      for (const spec of METRICS) registry.removeSingleMetric(spec.name);
-      this.#metrics[format] = METRICS.map((spec) => this.#makeMetric(spec, registry));
-    }
-  }
-
-  #makeMetric(spec: MetricSpec, registry: AnyRegistry): AnyMetric {
-    const labelNames = ['target', 'host', ...spec.extraLabels, ...this.#schema.names];
-    const sink = this;
-    const common = { name: spec.name, help: spec.help, labelNames, registers: [registry] };
-    return spec.type === 'counter'
-      ? new Counter({
-          ...common,
-          collect(this: Counter) {
-            sink.#collect(this, spec);
-          },
-        })
-      : new Gauge({
-          ...common,
-          collect(this: Gauge) {
-            sink.#collect(this, spec);
-          },
-        });
-  }
-
-  /**
-   * Replaces the series of `metric` by those of the targets now. A scrape of 1,000 targets
-   * has some 20,000 series: going through `set()` (which checks and hashes every label set)
-   * and letting prom-client format every label of every series costs several times the 50 ms
-   * allowed. So the series are written as prom-client 15 keeps them (`hashMap` entries
-   * `{ value, labels, sharedLabels }`), with the target's labels as `sharedLabels`: one object
-   * per target, kept from scrape to scrape, that prom-client formats once and caches. The
-   * exporter's tests check the exact text rendered, so a prom-client that keeps series
-   * otherwise fails them rather than serving wrong data.
-   */
-  #collect(metric: AnyMetric, spec: MetricSpec): void {
-    const series: Record<string, PromSeries> = {};
-    let count = 0;
-    for (const view of this.#views) {
-      spec.read(view, (value, extraLabels) => {
-        series[count++] = { value, labels: extraLabels ?? NO_LABELS, sharedLabels: view.labels };
-      });
-    }
-    (metric as unknown as { hashMap: Record<string, PromSeries> }).hashMap = series;
-    this.#lastSeries += count;
+    // A new label name changes every target's label set: they are made again at the next scrape.
+    if (this.#schema.add(labels)) this.#schemaVersion++;
   }
 }
