@@ -103,7 +103,7 @@ export async function alertsSuite(
   const ratio = summarize(results.map((r) => median(r.blockRatios)));
   const off = summarize(results.map((r) => r.offUsPerMessage));
   const row: Row = {
-    suite: `7. alerts: ${TWENTY_RULES.length} rules on a fleet of ${TARGETS} targets, 1 message per ${INTERVAL_MS} ms each${AA ? ' (A/A: rules never fed)' : ''}`,
+    suite: `8. alerts: ${TWENTY_RULES.length} rules on a fleet of ${TARGETS} targets, 1 message per ${INTERVAL_MS} ms each${AA ? ' (A/A: rules never fed)' : ''}`,
     name: `${TWENTY_RULES.length} alert rules: CPU per message`,
     unit: 'us',
     value: summarize(results.map((r) => r.onUsPerMessage)),

@@ -75,7 +75,7 @@ export async function dashboardSuite(
     (text) => progress(`dashboard ${text}`),
   );
   const targets = count.toLocaleString('en-US');
-  const suite = `7. dashboard: ${targets} targets, 1 msg/s each, one pipeline, on a ${PTY_COLUMNS}x${PTY_ROWS} pseudo-terminal (CPU over ${settings.fanInWindowMs / 1000} s)`;
+  const suite = `10. dashboard: ${targets} targets, 1 msg/s each, one pipeline, on a ${PTY_COLUMNS}x${PTY_ROWS} pseudo-terminal (CPU over ${settings.fanInWindowMs / 1000} s)`;
   const frames = results.dashboard.map((r) => r.framesInWindow);
   return [
     compared(

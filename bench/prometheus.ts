@@ -106,7 +106,7 @@ export async function prometheusSuite(
   settings: Settings,
   progress: (text: string) => void,
 ): Promise<Row[]> {
-  const suite = '7. Prometheus exporter';
+  const suite = '9. Prometheus exporter';
   const rows: Row[] = [];
   const scrapeRuns = settings.quick ? 2 : 3;
   const scrapesPerRun = settings.quick ? 10 : 20;

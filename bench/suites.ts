@@ -776,7 +776,7 @@ export async function saveDataSuite(
     },
     (text) => progress(`save-data ${text}`),
   );
-  const suite = `6. save-data under an endless flood (CLI -f simple, ${settings.saveDataSeconds} s per run; SIGKILL after ${settings.saveDataKillAfter.toLocaleString('en-US')} records)`;
+  const suite = `7. save-data under an endless flood (CLI -f simple, ${settings.saveDataSeconds} s per run; SIGKILL after ${settings.saveDataKillAfter.toLocaleString('en-US')} records)`;
   const records = (runs: { records: number }[]) => summarize(runs.map((r) => r.records)).median.toFixed(0);
   const bounds = results.kill.map((r) => Math.floor(SAVE_DATA_LOSS_BOUND_BYTES / r.shortest));
   return [
