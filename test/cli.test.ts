@@ -88,9 +88,10 @@ describe('monitoring-websocket-client (the command)', () => {
     assert.equal(version.stdout().trim(), pkg.version);
   });
 
-  // Spawned: stdout is a real pipe (no colour), and --duration ends the process with 0.
+  // Spawned: stdout is a real pipe (no colour), and --duration ends the process with 0. The
+  // duration leaves a loaded machine time to connect: the records come within milliseconds.
   it('prints exactly one simple record per message on stdout, notices on stderr', async () => {
-    const run = cli(['-u', server.url, '--duration', '0.6', '--ping-interval', '0']);
+    const run = cli(['-u', server.url, '--duration', '1.5', '--ping-interval', '0']);
     const { code } = await run.exit;
     assert.equal(code, 0);
     assert.deepEqual(run.stdout().split('\n'), [
@@ -118,8 +119,10 @@ describe('monitoring-websocket-client (the command)', () => {
 
   // Spawned for FORCE_COLOR: the environment of a real process, its stdout a real pipe.
   it('colours by threshold when FORCE_COLOR is set, and not with --no-color or NO_COLOR', async () => {
-    const coloured = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0'], { FORCE_COLOR: '1' });
-    await coloured.exit;
+    const coloured = cli(['-u', server.url, '--ping-interval', '0'], { FORCE_COLOR: '1' });
+    await until(() => threeRecords(coloured), 8000, 'the coloured records');
+    coloured.child.kill('SIGINT');
+    assert.equal((await coloured.exit).code, 0);
     const line = coloured.stdout().split('\n')[2] ?? '';
     assert.ok(line.includes(`${ESC}[31m91.3%`), `red critical value in ${JSON.stringify(line)}`);
     assert.ok(line.includes(`${ESC}[32m0.0%`), `green normal value in ${JSON.stringify(line)}`);
