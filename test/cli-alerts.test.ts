@@ -1,8 +1,9 @@
 /**
- * Alerts through the real command line: in process with `run(argv, io)` (a real monitoring
+ * Alerts through the real command line, in process with `run(argv, io)`: a real monitoring
  * server crossing a threshold, a target never reached, `--on-alert` running a real command,
- * a real webhook server, the events file), and as a spawned `node dist/cli/bin.js` sending
- * to a real Alertmanager. Needs dist/ for the spawned case (`npm test` builds it).
+ * a real webhook server, the events file, and a real Alertmanager. (The stop by SIGTERM that
+ * ends the Alertmanager case is an interrupt here: the bin file turns SIGTERM into the same
+ * abort, spawned and checked in save-data-flood.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,6 @@ import { Alertmanager, type GettableAlert } from './helpers/alertmanager.js';
 import { RecordingHttpServer } from './helpers/http-server.js';
 import { runInProcess } from './helpers/in-process-cli.js';
 import { metricsFrame } from './helpers/metrics-frame.js';
-import { killAll, runCli } from './helpers/processes.js';
 import { TestServer, until } from './helpers/test-server.js';
 
 /** Resolves once `check` (asked again and again) resolves true; rejects after `timeoutMs`. */
@@ -46,7 +46,6 @@ describe('the command with alerts', () => {
     tmp = await mkdtemp(join(tmpdir(), 'cli-alerts-'));
   });
   after(async () => {
-    killAll();
     await rm(tmp, { recursive: true, force: true });
   });
 
@@ -236,10 +235,10 @@ describe('the command with alerts', () => {
     }
   });
 
-  it('spawned, sends its alerts to a real Alertmanager: active while firing, resolved after, and at the stop', async () => {
+  it('sends its alerts to a real Alertmanager: active while firing, resolved after, and at the stop', async () => {
     const am = await Alertmanager.start();
     const monitoring = await TestServer.start();
-    const cli = runCli([
+    const cli = runInProcess([
       '-u',
       `web1=${monitoring.url}`,
       '--ping-interval',
@@ -273,13 +272,13 @@ describe('the command with alerts', () => {
 
       await monitoring.broadcast(metricsFrame({ memory: 99, hostname: 'web1.example' }));
       await eventually(async () => (await ours()) !== undefined, 'the alert firing again');
-      cli.child.kill('SIGTERM');
-      const exit = await cli.exit;
-      assert.equal(exit.code, 0, cli.stderr());
+      cli.interrupt();
+      assert.equal(await cli.exit, 0, cli.stderr());
       assert.equal(await ours(), undefined, 'resolved when the client stopped');
       assert.match(cli.stderr(), /» alert FIRING web1 \[warning\] memory >= 80 \(memory 85 % >= 80 %\)/);
     } finally {
-      cli.child.kill('SIGKILL');
+      cli.interrupt();
+      await cli.exit;
       await monitoring.close();
       await am.stop();
     }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fixture, fixtureFrame } from './helpers/fixtures.js';
+import { runInProcess, runUntil } from './helpers/in-process-cli.js';
 import { TestServer, until } from './helpers/test-server.js';
 
 const BIN = fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
@@ -18,7 +19,11 @@ interface Run {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
-/** Spawns the built CLI with a clean environment (no colour forcing, no inherited MONITORING_*). */
+/**
+ * Spawns the built CLI with a clean environment (no colour forcing, no inherited MONITORING_*).
+ * Only for what needs the process itself (its output as a binary, a pipe as stdout, signals,
+ * its exit code); the rest runs `run(argv, io)` in this process (./helpers/in-process-cli.ts).
+ */
 function cli(args: string[], env: Record<string, string> = {}): Run {
   const started = Date.now();
   const child = spawn(process.execPath, [BIN, ...args], {
@@ -67,6 +72,10 @@ describe('monitoring-websocket-client (the command)', () => {
     await rm(tmp, { recursive: true, force: true });
   });
 
+  /** True once `run` printed the three monitoring messages each client gets. */
+  const threeRecords = (run: { stdout(): string }) => run.stdout().split('\n').length >= 4;
+
+  // Spawned: the binary's own output and exit code for --help and --version.
   it('prints --help with examples and exit codes, and --version', async () => {
     const help = cli(['--help']);
     assert.equal((await help.exit).code, 0);
@@ -79,8 +88,10 @@ describe('monitoring-websocket-client (the command)', () => {
     assert.equal(version.stdout().trim(), pkg.version);
   });
 
+  // Spawned: stdout is a real pipe (no colour), and --duration ends the process with 0. The
+  // duration leaves a loaded machine time to connect: the records come within milliseconds.
   it('prints exactly one simple record per message on stdout, notices on stderr', async () => {
-    const run = cli(['-u', server.url, '--duration', '0.6', '--ping-interval', '0']);
+    const run = cli(['-u', server.url, '--duration', '1.5', '--ping-interval', '0']);
     const { code } = await run.exit;
     assert.equal(code, 0);
     assert.deepEqual(run.stdout().split('\n'), [
@@ -95,62 +106,91 @@ describe('monitoring-websocket-client (the command)', () => {
   });
 
   it('shows the alerts once with -f detailed: in the record, not again as a notice', async () => {
-    const run = cli(['-u', server.url, '-f', 'detailed', '-d', '0.5', '--ping-interval', '0']);
-    assert.equal((await run.exit).code, 0);
-    assert.equal(run.stdout().match(/Critical memory usage: 91\.3%/g)?.length, 1);
-    assert.match(run.stdout(), /=== Monitoring System - 14:30:25 ===/);
-    assert.doesNotMatch(run.stderr(), /Critical memory usage/);
+    const run = await runUntil(
+      ['-u', server.url, '-f', 'detailed', '--ping-interval', '0'],
+      (r) => r.stdout().includes('Critical memory usage'),
+      'the record with the alerts',
+    );
+    assert.equal(run.code, 0);
+    assert.equal(run.stdout.match(/Critical memory usage: 91\.3%/g)?.length, 1);
+    assert.match(run.stdout, /=== Monitoring System - 14:30:25 ===/);
+    assert.doesNotMatch(run.stderr, /Critical memory usage/);
   });
 
+  // Spawned for FORCE_COLOR: the environment of a real process, its stdout a real pipe.
   it('colours by threshold when FORCE_COLOR is set, and not with --no-color or NO_COLOR', async () => {
-    const coloured = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0'], { FORCE_COLOR: '1' });
-    await coloured.exit;
+    const coloured = cli(['-u', server.url, '--ping-interval', '0'], { FORCE_COLOR: '1' });
+    await until(() => threeRecords(coloured), 8000, 'the coloured records');
+    coloured.child.kill('SIGINT');
+    assert.equal((await coloured.exit).code, 0);
     const line = coloured.stdout().split('\n')[2] ?? '';
     assert.ok(line.includes(`${ESC}[31m91.3%`), `red critical value in ${JSON.stringify(line)}`);
     assert.ok(line.includes(`${ESC}[32m0.0%`), `green normal value in ${JSON.stringify(line)}`);
-    const plain = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0', '--no-color'], {
-      FORCE_COLOR: '1',
-    });
-    await plain.exit;
-    assert.ok(!plain.stdout().includes(ESC));
-    const noColor = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0'], {
+    // The same decision in this process: FORCE_COLOR would colour, were it not for these.
+    const plain = await runUntil(
+      ['-u', server.url, '--ping-interval', '0', '--no-color'],
+      threeRecords,
+      'records',
+      {
+        FORCE_COLOR: '1',
+        NO_COLOR: undefined,
+      },
+    );
+    assert.equal(plain.stdout.split('\n').length, 4);
+    assert.ok(!plain.stdout.includes(ESC));
+    const noColor = await runUntil(['-u', server.url, '--ping-interval', '0'], threeRecords, 'records', {
       FORCE_COLOR: '1',
       NO_COLOR: '1',
     });
-    await noColor.exit;
-    assert.ok(!noColor.stdout().includes(ESC));
+    assert.equal(noColor.stdout.split('\n').length, 4);
+    assert.ok(!noColor.stdout.includes(ESC));
+    const forced = await runUntil(['-u', server.url, '--ping-interval', '0'], threeRecords, 'records', {
+      FORCE_COLOR: '1',
+      NO_COLOR: undefined,
+    });
+    assert.ok(forced.stdout.includes(ESC), 'the in-process runs above could colour');
   });
 
   it('prints jsonl that jq could read, one object per message', async () => {
-    const run = cli(['-u', server.url, '-f', 'jsonl', '-d', '0.5', '--ping-interval', '0']);
-    assert.equal((await run.exit).code, 0);
-    const lines = run.stdout().trimEnd().split('\n');
+    const run = await runUntil(
+      ['-u', server.url, '-f', 'jsonl', '--ping-interval', '0'],
+      threeRecords,
+      'records',
+    );
+    assert.equal(run.code, 0);
+    const lines = run.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 3);
     assert.deepEqual(JSON.parse(lines[1] ?? ''), fixture('documented', 'monitoring_data'));
   });
 
   it('takes the format from MONITORING_FORMAT, and the flag wins', async () => {
-    const fromEnv = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0'], {
+    const fromEnv = await runUntil(['-u', server.url, '--ping-interval', '0'], threeRecords, 'records', {
       MONITORING_FORMAT: 'compact',
     });
-    await fromEnv.exit;
-    assert.match(fromEnv.stdout().split('\n')[1] ?? '', /^\[14:30:25\] CPU:45% │ RAM:63%/);
-    const flagWins = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0', '-f', 'simple'], {
-      MONITORING_FORMAT: 'compact',
-    });
-    await flagWins.exit;
-    assert.match(flagWins.stdout(), /^CPU: 0\.0% \| RAM: 1\.2%/);
+    assert.match(fromEnv.stdout.split('\n')[1] ?? '', /^\[14:30:25\] CPU:45% │ RAM:63%/);
+    const flagWins = await runUntil(
+      ['-u', server.url, '--ping-interval', '0', '-f', 'simple'],
+      threeRecords,
+      'records',
+      { MONITORING_FORMAT: 'compact' },
+    );
+    assert.match(flagWins.stdout, /^CPU: 0\.0% \| RAM: 1\.2%/);
   });
 
   it('prints statistics at the end with --stats, as JSON with a JSON format', async () => {
-    const run = cli(['-u', server.url, '-d', '0.5', '--ping-interval', '0', '--stats', '-f', 'json']);
-    assert.equal((await run.exit).code, 0);
-    const start = run.stderr().lastIndexOf('\n{');
-    const stats = JSON.parse(run.stderr().slice(start + 1));
+    const run = await runUntil(
+      ['-u', server.url, '--ping-interval', '0', '--stats', '-f', 'json'],
+      (r) => (r.stdout().match(/"type": "monitoring_data"/g)?.length ?? 0) >= 3,
+      'records',
+    );
+    assert.equal(run.code, 0);
+    const start = run.stderr.lastIndexOf('\n{');
+    const stats = JSON.parse(run.stderr.slice(start + 1));
     assert.equal(stats.messagesReceived, 4);
     assert.equal(stats.totalDisconnections, 0);
   });
 
+  // Spawned: the exit code of the binary, and a process that ends by itself once it gave up.
   it('prints statistics even when it never connected, and gives up with exit code 1', async () => {
     const port = await closedPort();
     const run = cli(['-u', `ws://127.0.0.1:${port}`, '--no-reconnect', '--stats']);
@@ -166,8 +206,17 @@ describe('monitoring-websocket-client (the command)', () => {
 
   it('refuses a frame over --max-payload unread, counts it, and keeps what came before', async () => {
     // The alerts message (about 1.3 KB) is the third monitoring message each client gets.
-    const run = cli(['-u', server.url, '--max-payload', '1000', '--no-reconnect', '--stats', '-f', 'jsonl']);
-    assert.equal((await run.exit).code, 1);
+    const run = runInProcess([
+      '-u',
+      server.url,
+      '--max-payload',
+      '1000',
+      '--no-reconnect',
+      '--stats',
+      '-f',
+      'jsonl',
+    ]);
+    assert.equal(await run.exit, 1);
     assert.equal(run.stdout().trimEnd().split('\n').length, 2);
     const stats = JSON.parse(run.stderr().trimEnd().split('\n').at(-1) ?? '');
     assert.equal(stats.invalidMessages, 1);
@@ -176,17 +225,27 @@ describe('monitoring-websocket-client (the command)', () => {
 
   it('gives up after --max-reconnects attempts, spaced by --reconnect-interval', async () => {
     const port = await closedPort();
-    const run = cli(['-u', `ws://127.0.0.1:${port}`, '--max-reconnects', '2', '--reconnect-interval', '0.1']);
-    const { code, ms } = await run.exit;
+    const started = Date.now();
+    const run = runInProcess([
+      '-u',
+      `ws://127.0.0.1:${port}`,
+      '--max-reconnects',
+      '2',
+      '--reconnect-interval',
+      '0.1',
+    ]);
+    const code = await run.exit;
+    const ms = Date.now() - started;
     assert.equal(code, 1);
-    // No retry wait: it exits as soon as the refusal is known. The bound leaves room for a
-    // process start-up on a busy machine (seconds), far below a retry interval plus the run.
-    assert.ok(ms < 10_000, `exited in ${ms} ms`);
+    // Two waits of 0.1 s, then it gives up at once: far below a second retry of 0.1 s per
+    // attempt plus a run that lingers (no process start-up to allow for in this process).
+    assert.ok(ms >= 200 && ms < 5000, `gave up in ${ms} ms`);
     assert.match(run.stderr(), /reconnecting in 0\.1 s \(attempt 1\/2\)/);
     assert.match(run.stderr(), /attempt 2\/2/);
     assert.match(run.stderr(), /gave up after/);
   });
 
+  // Spawned: SIGINT reaches a real process, which flushes before it exits.
   it('flushes every saved frame on SIGINT', async () => {
     const path = join(tmp, 'sigint.jsonl');
     const run = cli(['-u', server.url, '--save-data', path, '--ping-interval', '0', '-f', 'jsonl']);
@@ -228,20 +287,34 @@ describe('monitoring-websocket-client (the command)', () => {
     [['--bogus'], /unknown option '--bogus'/],
     [['-H', 'no colon'], /--header.*'no colon'.*Name: value/],
   ];
-  for (const [args, expected] of usageCases) {
-    it(`rejects ${args.join(' ')} with one clear line and exit code 2`, async () => {
-      const run = cli(args);
-      const { code } = await run.exit;
+  for (const [index, [args, expected]] of usageCases.entries()) {
+    // The first one spawned: the binary's exit code 2 and its whole stderr; the rest in this process.
+    const spawned = index === 0;
+    it(`rejects ${args.join(' ')} with one clear line and exit code 2${spawned ? ' (spawned)' : ''}`, async () => {
+      let code: number | null;
+      let stderr: string;
+      let stray = '';
+      if (spawned) {
+        const run = cli(args);
+        code = (await run.exit).code;
+        stderr = run.stderr();
+      } else {
+        const run = runInProcess(args);
+        code = await run.exit;
+        stderr = run.stderr();
+        stray = run.stray();
+      }
       assert.equal(code, 2);
-      assert.match(run.stderr(), expected);
-      assert.equal(run.stderr().trimEnd().split('\n').length, 1, `one line: ${run.stderr()}`);
-      assert.doesNotMatch(run.stderr(), /\n\s+at /, 'no stack trace');
+      assert.match(stderr, expected);
+      assert.equal(stderr.trimEnd().split('\n').length, 1, `one line: ${stderr}`);
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+      assert.doesNotMatch(stray, /\n\s+at |error/i, 'nothing printed around the streams given');
     });
   }
 
   it('rejects a bad MONITORING_FORMAT with exit code 2', async () => {
-    const run = cli([], { MONITORING_FORMAT: 'fancy' });
-    assert.equal((await run.exit).code, 2);
+    const run = runInProcess([], { MONITORING_FORMAT: 'fancy' });
+    assert.equal(await run.exit, 2);
     assert.match(run.stderr(), /MONITORING_FORMAT: "fancy"/);
   });
 
@@ -263,31 +336,26 @@ describe('monitoring-websocket-client (the command)', () => {
       socket.send(JSON.stringify({ type: 'error', message: evil }));
       socket.send(JSON.stringify({ type: 'error_message', error: evil, severity: evil }));
       socket.send(evil);
+      // Frames are handled in order: once this one is printed, so were all the others.
+      socket.send(JSON.stringify({ type: 'error', message: 'end-of-hostile-frames' }));
     });
     for (const format of ['simple', 'detailed', 'compact', 'json', 'jsonl']) {
-      const run = cli([
-        '-u',
-        hostile.url,
-        '-f',
-        format,
-        '-d',
-        '0.4',
-        '--ping-interval',
-        '0',
-        '--stats',
-        '-v',
-      ]);
-      await run.exit;
+      const run = await runUntil(
+        ['-u', hostile.url, '-f', format, '--ping-interval', '0', '--stats', '-v'],
+        (r) => r.stderr().includes('end-of-hostile-frames'),
+        `${format}: every frame`,
+      );
       for (const [name, text] of [
-        ['stdout', run.stdout()],
-        ['stderr', run.stderr()],
+        ['stdout', run.stdout],
+        ['stderr', run.stderr],
+        ['this process', run.stray],
       ]) {
         assert.ok(
           !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/.test(text ?? ''),
           `${format} ${name}: ${JSON.stringify(text)}`,
         );
       }
-      assert.match(run.stdout(), /./, `${format} printed the record`);
+      assert.match(run.stdout, /./, `${format} printed the record`);
     }
     await hostile.close();
   });

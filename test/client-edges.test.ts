@@ -5,9 +5,9 @@
  * output files (mode 0600, another user's symbolic link), reserved handshake headers, and
  * server notices with invisible characters or of any length.
  *
- * Usage errors run `run(argv, io)` in this process (they end before any connection); the rest
- * spawns the built CLI (`dist/cli/bin.js`, run `npm run build` first), so that a CLI that
- * blocks (a FIFO) fails by a timeout instead of hanging the test process.
+ * Everything runs the command in this process (`run(argv, io)`). A CLI that opened a FIFO
+ * blocking would block this whole process: a worker thread opens the FIFO's other end after a
+ * while, so that such a CLI reads nothing and fails the test instead of hanging it.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -19,13 +19,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { createProgram, type ParsedFlags, resolveOptions } from '../src/cli/options.js';
 import { run } from '../src/cli/run.js';
 import { readEnvironmentConfig } from '../src/config.js';
 import { fixtureFrame } from './helpers/fixtures.js';
 import { OTHER_UID, plantForeignSymlink } from './helpers/foreign-symlink.js';
-import { killAll, runCli } from './helpers/processes.js';
+import { runInProcess, runUntil } from './helpers/in-process-cli.js';
 import { TestServer, until } from './helpers/test-server.js';
 
 const TEST = { timeout: 10_000 };
@@ -36,7 +37,6 @@ let files = 0;
 before(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'client-edges-'));
 });
-afterEach(() => killAll());
 after(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
@@ -52,6 +52,23 @@ function fifo(): string {
   const path = join(tmp, `fifo-${++files}`);
   execFileSync('mkfifo', [path]);
   return path;
+}
+
+/**
+ * After `ms`, opens the write end of the FIFO at `path` and closes it at once, from another
+ * thread: a reader blocked in opening it (this very thread) gets an empty file and goes on.
+ */
+function unblockFifoAfter(path: string, ms: number): Worker {
+  const worker = new Worker(
+    `const { closeSync, constants, openSync } = require('node:fs');
+     const { workerData } = require('node:worker_threads');
+     setTimeout(() => {
+       try { closeSync(openSync(workerData, constants.O_WRONLY | constants.O_NONBLOCK)); } catch {}
+     }, ${ms});`,
+    { eval: true, workerData: path },
+  );
+  worker.unref();
+  return worker;
 }
 
 /** Runs the command in this process; for arguments that end in a usage error. */
@@ -95,7 +112,7 @@ describe('--duration beyond the range of a Node timer', () => {
   it('-d 2592000 (30 days) runs instead of ending at once', TEST, async () => {
     const server = await TestServer.start({ greeting: [MONITORING_DATA] });
     try {
-      const cli = runCli([
+      const cli = runInProcess([
         '-u',
         server.url,
         '-d',
@@ -106,14 +123,19 @@ describe('--duration beyond the range of a Node timer', () => {
         '-f',
         'jsonl',
       ]);
+      let ended = false;
+      void cli.exit.then(() => {
+        ended = true;
+      });
       await until(() => cli.stdoutLines() >= 1, 5000, 'the first record');
+      // A timer beyond Node's range fires at once (after a tick): a second leaves it room.
       const started = Date.now();
       await until(() => Date.now() - started >= 1000, 2000, 'a second of running');
-      assert.equal(cli.child.exitCode, null, `ended early: ${cli.stderr()}`);
+      assert.equal(ended, false, `ended early: ${cli.stderr()}`);
       await server.broadcast(MONITORING_DATA);
       await until(() => cli.stdoutLines() >= 2, 5000, 'a record after a second');
-      cli.child.kill('SIGINT');
-      assert.equal((await cli.exit).code, 0);
+      cli.interrupt();
+      assert.equal(await cli.exit, 0);
     } finally {
       await server.close();
     }
@@ -278,22 +300,29 @@ describe('credentials in clear text', () => {
 describe('credential and certificate files', () => {
   for (const option of ['--token-file', '--ca', '--cert', '--key']) {
     it(`${option} naming a FIFO: a clear error at once, instead of blocking forever`, TEST, async () => {
-      const cli = runCli([option, fifo()]);
-      const { code, ms } = await cli.exit;
-      assert.equal(code, 2);
-      assert.match(
-        cli.stderr(),
-        new RegExp(`invalid ${option}: ".*" \\(it is a named pipe \\(FIFO\\), not a regular file\\)`),
-      );
-      assert.ok(ms < 5000);
+      const path = fifo();
+      const guard = unblockFifoAfter(path, 3000);
+      try {
+        const started = Date.now();
+        const { code, stderr } = await usage([option, path]);
+        const ms = Date.now() - started;
+        assert.equal(code, 2);
+        assert.match(
+          stderr,
+          new RegExp(`invalid ${option}: ".*" \\(it is a named pipe \\(FIFO\\), not a regular file\\)`),
+        );
+        assert.ok(ms < 2000, `answered after ${ms} ms: it waited for a writer`);
+      } finally {
+        await guard.terminate();
+      }
     });
   }
 
   it('--token-file /dev/zero: refused, not read', TEST, async () => {
-    const cli = runCli(['--token-file', '/dev/zero']);
-    assert.equal((await cli.exit).code, 2);
+    const { code, stderr } = await usage(['--token-file', '/dev/zero']);
+    assert.equal(code, 2);
     assert.match(
-      cli.stderr(),
+      stderr,
       /invalid --token-file: "\/dev\/zero" \(it is a character device, not a regular file\)/,
     );
   });
@@ -311,27 +340,25 @@ describe('credential and certificate files', () => {
       const server = await TestServer.start({ greeting: [MONITORING_DATA] });
       try {
         const shared = file('shared-token-7\n', 0o644);
-        const loose = runCli(['-u', server.url, '--token-file', shared, '-d', '0.5', '--ping-interval', '0']);
-        const strict = runCli([
-          '-u',
-          server.url,
-          '--token-file',
-          file('private-token\n'),
-          '-d',
-          '0.5',
-          '--ping-interval',
-          '0',
+        const record = (run: { stdoutLines(): number }) => run.stdoutLines() >= 1;
+        const [loose, strict] = await Promise.all([
+          runUntil(['-u', server.url, '--token-file', shared, '--ping-interval', '0'], record, 'a record'),
+          runUntil(
+            ['-u', server.url, '--token-file', file('private-token\n'), '--ping-interval', '0'],
+            record,
+            'a record',
+          ),
         ]);
-        assert.equal((await loose.exit).code, 0, loose.stderr());
-        assert.equal((await strict.exit).code, 0, strict.stderr());
+        assert.equal(loose.code, 0, loose.stderr);
+        assert.equal(strict.code, 0, strict.stderr);
         assert.match(
-          loose.stderr(),
+          loose.stderr,
           new RegExp(
             `^monitoring-websocket-client: warning: --token-file ${shared} is readable by other users \\(mode 644\\): protect it with chmod 600`,
           ),
         );
-        assert.doesNotMatch(strict.stderr(), /warning/);
-        assert.equal(loose.stdoutLines(), 1);
+        assert.doesNotMatch(strict.stderr, /warning/);
+        assert.equal(loose.stdout.split('\n').length, 2, 'one record');
       } finally {
         await server.close();
       }
@@ -345,19 +372,12 @@ describe('output files', () => {
     try {
       const saved = join(tmp, 'created.jsonl');
       const log = join(tmp, 'created.log');
-      const cli = runCli([
-        '-u',
-        server.url,
-        '--save-data',
-        saved,
-        '--log-file',
-        log,
-        '-d',
-        '0.5',
-        '--ping-interval',
-        '0',
-      ]);
-      assert.equal((await cli.exit).code, 0, cli.stderr());
+      const cli = await runUntil(
+        ['-u', server.url, '--save-data', saved, '--log-file', log, '--ping-interval', '0'],
+        (run) => run.stdoutLines() >= 1,
+        'a record',
+      );
+      assert.equal(cli.code, 0, cli.stderr);
       assert.equal(statSync(saved).mode & 0o777, 0o600);
       assert.equal(statSync(log).mode & 0o777, 0o600);
       assert.match(readFileSync(log, 'utf8'), /INFO connected to ws:\/\/127\.0\.0\.1/);
@@ -373,10 +393,10 @@ describe('output files', () => {
       async () => {
         const victim = file('untouched\n');
         const link = plantForeignSymlink(join(tmp, `planted-${++files}`), victim);
-        const cli = runCli([option, link, '-u', 'ws://127.0.0.1:1']);
-        assert.equal((await cli.exit).code, 2);
+        const { code, stderr } = await usage([option, link, '-u', 'ws://127.0.0.1:1']);
+        assert.equal(code, 2);
         assert.match(
-          cli.stderr(),
+          stderr,
           new RegExp(
             `invalid ${option}: ".*" \\(.* is a symbolic link owned by another user \\(uid ${OTHER_UID}\\): refusing to write through it\\)`,
           ),
@@ -397,19 +417,25 @@ describe('what a server says, printed safely', () => {
     const huge = JSON.stringify({ type: 'error', message: `boom ${'x'.repeat(500_000)}` });
     const server = await TestServer.start({ greeting: [connection, huge] });
     try {
-      const text = runCli(['-u', server.url, '-d', '0.6', '--ping-interval', '0']);
-      const json = runCli(['-u', server.url, '-d', '0.6', '--ping-interval', '0', '-f', 'jsonl']);
-      assert.equal((await text.exit).code, 0);
-      assert.equal((await json.exit).code, 0);
-      const lines = text.stderr().trimEnd().split('\n');
-      assert.ok(lines.includes('[16:46:29] ✓ Connected to server'), text.stderr().slice(0, 500));
+      // The error comes last: once it is printed, so is the connection notice.
+      const [text, json] = await Promise.all([
+        runUntil(['-u', server.url, '--ping-interval', '0'], (r) => r.stderr().includes('cut:'), 'the error'),
+        runUntil(
+          ['-u', server.url, '--ping-interval', '0', '-f', 'jsonl'],
+          (r) => r.stderr().includes('cut:'),
+          'the error',
+        ),
+      ]);
+      assert.equal(text.code, 0);
+      assert.equal(json.code, 0);
+      const lines = text.stderr.trimEnd().split('\n');
+      assert.ok(lines.includes('[16:46:29] ✓ Connected to server'), text.stderr.slice(0, 500));
       const error = lines.find((line) => line.startsWith('✗ Error: boom'));
       assert.ok(error !== undefined && error.length < 1100, `error line of ${error?.length} characters`);
       assert.match(error, /x… \[cut: 499,005 more characters\]$/);
-      assert.doesNotMatch(text.stderr(), /[\u200b\u2028\u00ad\ufeff]|\udb40/);
+      assert.doesNotMatch(text.stderr, /[\u200b\u2028\u00ad\ufeff]|\udb40/);
 
-      const notices = json
-        .stderr()
+      const notices = json.stderr
         .trimEnd()
         .split('\n')
         .map((line) => JSON.parse(line) as { type: string; message: string });
@@ -419,7 +445,7 @@ describe('what a server says, printed safely', () => {
         'Conn\u200bected\u2028to\u{e0041}\u{e0042} s\u00aderver\ufeff',
         'JSON keeps the data',
       );
-      assert.match(json.stderr(), /Conn\\u200bected\\u2028to\\udb40\\udc41/, 'escaped, not raw');
+      assert.match(json.stderr, /Conn\\u200bected\\u2028to\\udb40\\udc41/, 'escaped, not raw');
       const jsonError = notices.find((notice) => notice.type === 'error');
       assert.ok(jsonError?.message.endsWith('… [cut: 499,005 more characters]'));
     } finally {
@@ -439,7 +465,7 @@ describe('what a server says, printed safely', () => {
     try {
       const port = (http.address() as AddressInfo).port;
       const log = join(tmp, 'echo.log');
-      const cli = runCli([
+      const cli = runInProcess([
         '-u',
         `ws://monitor:uri-secret-8@127.0.0.1:${port}`,
         '--no-reconnect',
@@ -447,10 +473,10 @@ describe('what a server says, printed safely', () => {
         '--log-file',
         log,
       ]);
-      assert.equal((await cli.exit).code, 1);
+      assert.equal(await cli.exit, 1);
       const basic = Buffer.from('monitor:uri-secret-8').toString('base64');
       assert.match(cli.stderr(), /HTTP 401 Refused Basic \[redacted\]/);
-      for (const where of [cli.stderr(), readFileSync(log, 'utf8')]) {
+      for (const where of [cli.stderr(), cli.stray(), readFileSync(log, 'utf8')]) {
         assert.ok(!where.includes(basic) && !where.includes('uri-secret-8'), where);
       }
     } finally {

@@ -1,9 +1,10 @@
 /**
  * Faults a monitoring client meets over weeks of unattended running, each injected with real
  * servers on 127.0.0.1 (in this process, or in a child process when it must crash) against the
- * real command (`dist/cli/bin.js`: run `npm run build` first), each with its expected outcome.
- * Timings use tiny intervals (0.05 to 0.2 s); the fake-clock versions of the same timing rules
- * are in websocket-client.test.ts.
+ * real command, run in this process through `run(argv, io)`; only the flood, whose point is the
+ * memory of the client's own process, spawns the built CLI (`dist/cli/bin.js`: run `npm run
+ * build` first). Each has its expected outcome. Timings use tiny intervals (0.05 to 0.2 s); the
+ * fake-clock versions of the same timing rules are in websocket-client.test.ts.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -19,6 +20,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { RealMonitoringData } from '../src/protocol/messages.js';
 import { MonitoringServer } from '../src/server/monitoring-server.js';
 import { fixture, fixtureFrame } from './helpers/fixtures.js';
+import { runInProcess, runUntil } from './helpers/in-process-cli.js';
 import { killAll, lastJsonLine, rssMiB, runCli, startFloodServer } from './helpers/processes.js';
 import { until } from './helpers/test-server.js';
 import { TEST_CERT, TEST_KEY } from './helpers/tls.js';
@@ -67,7 +69,7 @@ describe('fault: the server restarts', () => {
     async () => {
       let server = await startFloodServer({ intervalMs: 20, label: 'A' });
       const { port } = server;
-      const run = runCli([
+      const run = runInProcess([
         '-u',
         server.url,
         '-f',
@@ -89,8 +91,8 @@ describe('fault: the server restarts', () => {
       server = await startFloodServer({ port, intervalMs: 20, label: 'C' });
       await until(() => labelled('C') >= 3, 8000, 'records of server C after a crash');
 
-      run.child.kill('SIGINT');
-      const { code } = await run.exit;
+      run.interrupt();
+      const code = await run.exit;
       await server.kill('SIGKILL');
       assert.equal(code, 0, run.stderr());
       const stderr = run.stderr();
@@ -138,7 +140,8 @@ describe('fault: the handshake fails', () => {
         blackHole.close();
       });
       const url = `ws://127.0.0.1:${(blackHole.address() as AddressInfo).port}`;
-      const run = runCli([
+      const started = Date.now();
+      const run = runInProcess([
         '-u',
         url,
         '--connect-timeout',
@@ -151,10 +154,12 @@ describe('fault: the handshake fails', () => {
         '-f',
         'jsonl',
       ]);
-      const { code, ms } = await run.exit;
+      const code = await run.exit;
+      const ms = Date.now() - started;
       assert.equal(code, 1);
       assert.equal(accepted, 2, 'one attempt and one retry');
-      // Two timeouts of 0.2 s, plus the start of node.
+      // Two timeouts of 0.2 s and a wait of 0.1 s; the upper bound only catches a run that
+      // waits for something else (another timeout, a further retry) before giving up.
       assert.ok(ms >= 400 && ms < 5000, `exited after ${ms} ms`);
       assert.match(run.stderr(), new RegExp(`no connection to ${url} within 0\\.2 s`));
       assert.match(run.stderr(), /gave up after 2 attempts/);
@@ -188,14 +193,17 @@ describe('fault: the handshake fails', () => {
       });
       const base = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
       const statuses = [401, 403, 404] as const;
+      const started = Date.now();
       const runs = statuses.map((status) =>
-        runCli(['-u', `${base}/${status}`, '--max-reconnects', '2', '--reconnect-interval', '0.1']),
+        runInProcess(['-u', `${base}/${status}`, '--max-reconnects', '2', '--reconnect-interval', '0.1']),
       );
       for (const [index, status] of statuses.entries()) {
         const run = runs[index]!;
-        const { code, ms } = await run.exit;
+        const code = await run.exit;
+        const ms = Date.now() - started;
         const stderr = run.stderr();
         assert.equal(code, 1, stderr);
+        // Two waits of 0.1 s: the bound catches a run that lingers after giving up.
         assert.ok(ms < 5000, `${status}: exited after ${ms} ms`);
         assert.match(
           stderr,
@@ -211,7 +219,8 @@ describe('fault: the handshake fails', () => {
   );
 
   it('an unknown host (.invalid): DNS failure named with the host, then gives up', TEST, async () => {
-    const run = runCli([
+    const started = Date.now();
+    const run = runInProcess([
       '-u',
       'ws://monitoring-server.invalid:8765',
       '--max-reconnects',
@@ -222,7 +231,8 @@ describe('fault: the handshake fails', () => {
       '-f',
       'jsonl',
     ]);
-    const { code, ms } = await run.exit;
+    const code = await run.exit;
+    const ms = Date.now() - started;
     assert.equal(code, 1);
     assert.ok(ms < 10_000, `exited after ${ms} ms`);
     assert.match(run.stderr(), /cannot resolve the host of ws:\/\/monitoring-server\.invalid:8765/);
@@ -252,7 +262,7 @@ describe('fault: the server refuses or misbehaves once connected', () => {
       const occupant = new WebSocket(url);
       await once(occupant, 'message');
 
-      const run = runCli([
+      const run = runInProcess([
         '-u',
         url,
         '--reconnect-interval',
@@ -269,8 +279,8 @@ describe('fault: the server refuses or misbehaves once connected', () => {
       assert.equal(run.stdoutLines(), 0, 'no data while refused');
       occupant.close();
       await until(() => run.stdoutLines() >= 2, 8000, 'records once a place is free');
-      run.child.kill('SIGINT');
-      const { code } = await run.exit;
+      run.interrupt();
+      const code = await run.exit;
       assert.equal(code, 0);
       const stats = lastJsonLine(run.stderr());
       assert.ok((stats.reconnectAttempts as number) >= 2, JSON.stringify(stats));
@@ -299,7 +309,7 @@ describe('fault: the server refuses or misbehaves once connected', () => {
         });
         ws.send(MONITORING_DATA);
       });
-      const run = runCli([
+      const run = runInProcess([
         '-u',
         url,
         '--ping-interval',
@@ -312,15 +322,15 @@ describe('fault: the server refuses or misbehaves once connected', () => {
         'jsonl',
       ]);
       await until(() => connections.length >= 2 && run.stdoutLines() >= 2, 8000, 'a reconnection');
-      run.child.kill('SIGINT');
-      const { code } = await run.exit;
+      run.interrupt();
+      const code = await run.exit;
       assert.equal(code, 0);
       const first = connections[0]!;
       const detectedMs = first.closedAt! - first.openedAt;
       t.diagnostic(`silent peer detected and cut ${detectedMs} ms after the connection opened`);
       assert.equal(first.pings, 1, 'one ping, unanswered');
       // pingInterval + pingTimeout = 400 ms (first ping 0.2 s after the open, dead 0.2 s later);
-      // up to 350 ms more is left to the scheduling of two processes on a busy machine.
+      // up to 350 ms more is left to the scheduling of a busy machine.
       assert.ok(detectedMs >= 380 && detectedMs <= 750, `detected after ${detectedMs} ms`);
       assert.match(run.stderr(), new RegExp(`no pong from ${url} within 0\\.2 s: the link is dead`));
       // The data of the new connection is displayed.
@@ -344,7 +354,7 @@ describe('fault: the server refuses or misbehaves once connected', () => {
         ws.send(MONITORING_DATA);
       });
       const path = join(tmp, 'too-large.jsonl');
-      const run = runCli([
+      const run = runInProcess([
         '-u',
         url,
         '--reconnect-interval',
@@ -358,8 +368,8 @@ describe('fault: the server refuses or misbehaves once connected', () => {
         '--stats',
       ]);
       await until(() => run.stdoutLines() >= 1, 8000, 'the record after the reconnection');
-      run.child.kill('SIGINT');
-      const { code } = await run.exit;
+      run.interrupt();
+      const code = await run.exit;
       assert.equal(code, 0);
       assert.match(run.stderr(), /disconnected: code 1009/);
       const stats = lastJsonLine(run.stderr());
@@ -384,6 +394,8 @@ describe('fault: the server refuses or misbehaves once connected', () => {
     'a server flooding faster than the client can print: memory bounded, nothing crashes, every record printed',
     TEST,
     async (t) => {
+      // Spawned: the memory measured is that of the client's own process, its stdout a real
+      // pipe that nobody reads.
       const server = await startFloodServer({});
       const run = runCli(['-u', server.url, '-f', 'jsonl', '--ping-interval', '0', '--stats'], {
         keepStdout: false,
@@ -452,27 +464,30 @@ describe('fault: TLS with a self-signed certificate', () => {
     const ca = join(tmp, 'ca.pem');
     writeFileSync(ca, TEST_CERT);
     const common = ['-u', url, '--ping-interval', '0'];
+    const oneRecord = (run: { stdout(): string }) => run.stdout().endsWith('\n');
     const [refused, trusted, insecure] = [
-      runCli([...common, '--no-reconnect']),
-      runCli([...common, '--ca', ca, '-d', '0.5']),
-      runCli([...common, '--insecure', '-d', '0.5']),
+      runInProcess([...common, '--no-reconnect']),
+      runUntil([...common, '--ca', ca], oneRecord, 'the record with --ca'),
+      runUntil([...common, '--insecure'], oneRecord, 'the record with --insecure'),
     ];
 
-    assert.equal((await refused.exit).code, 1);
+    assert.equal(await refused.exit, 1);
     assert.match(
       refused.stderr(),
       new RegExp(`TLS handshake with ${url} failed: self[- ]signed certificate`, 'i'),
     );
     assert.equal(refused.stdout(), '');
 
-    assert.equal((await trusted.exit).code, 0, trusted.stderr());
-    assert.equal(trusted.stdout(), 'CPU: 0.0% | RAM: 1.2% | Disk: 21.5%\n');
-    assert.doesNotMatch(trusted.stderr(), /warning/i);
+    const trustedRun = await trusted;
+    assert.equal(trustedRun.code, 0, trustedRun.stderr);
+    assert.equal(trustedRun.stdout, 'CPU: 0.0% | RAM: 1.2% | Disk: 21.5%\n');
+    assert.doesNotMatch(trustedRun.stderr, /warning/i);
 
-    assert.equal((await insecure.exit).code, 0, insecure.stderr());
-    assert.equal(insecure.stdout(), 'CPU: 0.0% | RAM: 1.2% | Disk: 21.5%\n');
+    const insecureRun = await insecure;
+    assert.equal(insecureRun.code, 0, insecureRun.stderr);
+    assert.equal(insecureRun.stdout, 'CPU: 0.0% | RAM: 1.2% | Disk: 21.5%\n');
     assert.match(
-      insecure.stderr(),
+      insecureRun.stderr,
       /^monitoring-websocket-client: warning: --insecure: the server's certificate is NOT verified/m,
     );
   });

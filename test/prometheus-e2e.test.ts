@@ -1,6 +1,6 @@
 /**
  * End to end with a real Prometheus (Debian package `prometheus`): two test servers send
- * chosen values, the command (`node dist/cli/bin.js`, so `npm run build` first) watches both
+ * chosen values, the command (run in this process through `run(argv, io)`) watches both
  * from a targets file with labels and serves `/metrics` with a bearer token, Prometheus
  * scrapes it, and what Prometheus stored is read back through its HTTP API.
  */
@@ -10,14 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fixture } from './helpers/fixtures.js';
-import { killAll, runCli } from './helpers/processes.js';
+import { runInProcess } from './helpers/in-process-cli.js';
 import { PrometheusServer, type VectorSample } from './helpers/prometheus-server.js';
 import { TestServer, until } from './helpers/test-server.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  killAll();
 });
 
 /** A real-server message with the given values. */
@@ -97,7 +96,7 @@ describe('Prometheus scraping the exporter', () => {
         '',
       ].join('\n'),
     );
-    const cli = runCli([
+    const cli = runInProcess([
       '--targets',
       join(dir, 'targets.yml'),
       '--prometheus',
@@ -112,7 +111,7 @@ describe('Prometheus scraping the exporter', () => {
       'csv',
     ]);
     cleanups.push(async () => {
-      cli.child.kill('SIGTERM');
+      cli.interrupt();
       await cli.exit;
     });
     await until(

@@ -1,12 +1,13 @@
 /**
- * "Nothing lost": the real command (`dist/cli/bin.js`, run `npm run build` first) saving a flood
- * of 100,000 messages from a server in a child process, across many rotations, ended by SIGINT,
- * SIGTERM or --duration, at the end of the flood and in the middle of it. The saved lines are
+ * "Nothing lost": the real command saving a flood of 100,000 messages from a server in a child
+ * process, across many rotations, ended by SIGINT or SIGTERM at the end of the flood (spawned,
+ * `dist/cli/bin.js`: run `npm run build` first), by an interrupt in the middle of it or by
+ * --duration (in this process, through `run(argv, io)`). The saved lines are
  * counted against what the client says it received (`--stats -f jsonl`, on stderr) and what
  * the server says it sent; each message carries a sequence number, so a line lost, split or
  * saved twice shows. Then write errors: the save-data file cannot grow (a full disk, simulated
- * with `ulimit -f`) or its folder is removed; the error is reported and counted and the data
- * keeps being displayed.
+ * with `ulimit -f`, spawned: the limit is the process's) or its folder is removed; the error is
+ * reported and counted and the data keeps being displayed.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { type CorruptLine, readSavedSession, savedSessionFiles } from '../src/handlers/logging-handler.js';
+import { type InProcessRun, runInProcess } from './helpers/in-process-cli.js';
 import { type CliRun, killAll, lastJsonLine, runCli, startFloodServer } from './helpers/processes.js';
 import { until } from './helpers/test-server.js';
 
@@ -95,7 +97,7 @@ function saveArgs(url: string, path: string, extra: string[] = []): string[] {
 }
 
 /** The notices and errors the run printed on stderr (JSON with -f jsonl), without the statistics. */
-function notices(run: CliRun): Record<string, unknown>[] {
+function notices(run: CliRun | InProcessRun): Record<string, unknown>[] {
   return run
     .stderr()
     .trimEnd()
@@ -104,14 +106,15 @@ function notices(run: CliRun): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-async function endedRun(run: CliRun): Promise<Stats> {
-  const { code } = await run.exit;
-  assert.equal(code, 0, run.stderr().slice(-2000));
+async function endedRun(run: CliRun | InProcessRun): Promise<Stats> {
+  const exit = await run.exit;
+  assert.equal(typeof exit === 'number' ? exit : exit.code, 0, run.stderr().slice(-2000));
   return lastJsonLine(run.stderr()) as unknown as Stats;
 }
 
 describe('save-data under a flood of 100,000 messages: nothing lost', () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    // Spawned: the signal reaches a real process, which saves every line before it exits.
     it(
       `ended by ${signal} after the flood: lines saved = frames received = frames sent, across rotations`,
       TEST,
@@ -141,45 +144,46 @@ describe('save-data under a flood of 100,000 messages: nothing lost', () => {
         assertContiguous(seqs, FLOOD);
       },
     );
-
-    it(
-      `ended by ${signal} in the middle of the flood: lines saved = frames received <= frames sent`,
-      TEST,
-      async () => {
-        const server = await startFloodServer({ count: FLOOD });
-        const path = join(tmp, `middle-${++runs}.jsonl`);
-        const run = runCli(saveArgs(server.url, path), { keepStdout: false });
-        await until(() => server.sent() >= 30_000, 15_000, '30,000 frames sent');
-        run.child.kill(signal);
-        const stats = await endedRun(run);
-        const closed = await server.waitFor((e) => e.event === 'close', 5000, 'the server to see the close');
-        await server.kill('SIGKILL');
-
-        assert.ok(
-          stats.messagesReceived < FLOOD,
-          `received ${stats.messagesReceived}: the signal came too late`,
-        );
-        assert.ok(
-          stats.messagesReceived <= closed.sent!,
-          `received ${stats.messagesReceived}, sent ${closed.sent}`,
-        );
-        assert.equal(stats.recordsDisplayed, stats.messagesReceived);
-        assert.equal(run.stdoutLines(), stats.messagesReceived);
-        assert.equal(stats.logging.messageCount, stats.messagesReceived);
-        assert.equal(stats.logging.messagesWritten, stats.messagesReceived);
-        assert.equal(stats.logging.messagesLost, 0);
-        assert.ok(stats.logging.rotations >= 1, 'at least one rotation');
-        assert.equal(
-          (await savedSessionFiles(path)).length,
-          stats.logging.rotations + 1,
-          'every rotated file is kept',
-        );
-        const { seqs, corrupt } = await readSession(path);
-        assert.deepEqual(corrupt, []);
-        assertContiguous(seqs, stats.messagesReceived);
-      },
-    );
   }
+
+  // In this process: SIGINT and SIGTERM are the same abort of the run (spawned just above).
+  it(
+    'interrupted in the middle of the flood: lines saved = frames received <= frames sent',
+    TEST,
+    async () => {
+      const server = await startFloodServer({ count: FLOOD });
+      const path = join(tmp, `middle-${++runs}.jsonl`);
+      const run = runInProcess(saveArgs(server.url, path), {}, { keepStdout: false });
+      await until(() => server.sent() >= 30_000, 15_000, '30,000 frames sent');
+      run.interrupt();
+      const stats = await endedRun(run);
+      const closed = await server.waitFor((e) => e.event === 'close', 5000, 'the server to see the close');
+      await server.kill('SIGKILL');
+
+      assert.ok(
+        stats.messagesReceived < FLOOD,
+        `received ${stats.messagesReceived}: the interrupt came too late`,
+      );
+      assert.ok(
+        stats.messagesReceived <= closed.sent!,
+        `received ${stats.messagesReceived}, sent ${closed.sent}`,
+      );
+      assert.equal(stats.recordsDisplayed, stats.messagesReceived);
+      assert.equal(run.stdoutLines(), stats.messagesReceived);
+      assert.equal(stats.logging.messageCount, stats.messagesReceived);
+      assert.equal(stats.logging.messagesWritten, stats.messagesReceived);
+      assert.equal(stats.logging.messagesLost, 0);
+      assert.ok(stats.logging.rotations >= 1, 'at least one rotation');
+      assert.equal(
+        (await savedSessionFiles(path)).length,
+        stats.logging.rotations + 1,
+        'every rotated file is kept',
+      );
+      const { seqs, corrupt } = await readSession(path);
+      assert.deepEqual(corrupt, []);
+      assertContiguous(seqs, stats.messagesReceived);
+    },
+  );
 
   it(
     'ended by --duration in the middle of an endless flood: lines saved = frames received',
@@ -187,7 +191,7 @@ describe('save-data under a flood of 100,000 messages: nothing lost', () => {
     async (t) => {
       const server = await startFloodServer({});
       const path = join(tmp, 'duration.jsonl');
-      const run = runCli(saveArgs(server.url, path, ['--duration', '1']), { keepStdout: false });
+      const run = runInProcess(saveArgs(server.url, path, ['--duration', '1']), {}, { keepStdout: false });
       const stats = await endedRun(run);
       const closed = await server.waitFor((e) => e.event === 'close', 5000, 'the server to see the close');
       await server.kill('SIGKILL');
@@ -211,6 +215,7 @@ describe('save-data write errors: reported, counted, and the display goes on', (
     async (t) => {
       const server = await startFloodServer({ count: 5000 });
       const path = join(tmp, 'full-disk.jsonl');
+      // Spawned: the file size limit is set on the process (by the shell that starts it).
       // 1024 blocks (512 or 1024 bytes, by shell): the file stops growing at 0.5 or 1 MiB of the
       // run's 3.5 MiB. Node ignores SIGXFSZ, so writes fail with EFBIG instead of killing it.
       const run = runCli(
@@ -258,11 +263,10 @@ describe('save-data write errors: reported, counted, and the display goes on', (
     const folder = join(tmp, 'removed');
     mkdirSync(folder);
     const path = join(folder, 'data.jsonl');
-    const run = runCli(
+    const run = runInProcess(
       ['-u', server.url, '--save-data', path, '-f', 'jsonl', '--ping-interval', '0', '--stats'],
-      {
-        keepStdout: false,
-      },
+      {},
+      { keepStdout: false },
     );
     await until(() => run.stdoutLines() >= 20, 8000, 'the first records');
     rmSync(folder, { recursive: true });
@@ -270,7 +274,7 @@ describe('save-data write errors: reported, counted, and the display goes on', (
     await until(() => /cannot save data/.test(run.stderr()), 5000, 'the error');
     const atError = run.stdoutLines();
     await until(() => run.stdoutLines() >= atError + 20, 5000, 'records after the error');
-    run.child.kill('SIGINT');
+    run.interrupt();
     const stats = await endedRun(run);
     await server.kill('SIGKILL');
 

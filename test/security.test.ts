@@ -1,8 +1,9 @@
 /**
- * Credentials through the real command (`dist/cli/bin.js`, run `npm run build` first): where a
- * token comes from, that it is sent on every (re)connection, and that no secret (token, header
- * value, password of the URI, private key) ever shows in what the client writes: --verbose
- * logs, the --log-file, --stats, error messages, saved data. Also the --insecure warning.
+ * Credentials through the real command, run in this process (`run(argv, io)`): where a token
+ * comes from, that it is sent on every (re)connection, and that no secret (token, header value,
+ * password of the URI, private key) ever shows in what the client writes: --verbose logs, the
+ * --log-file, --stats, error messages, saved data, and anything that reached this process's own
+ * stdout or stderr instead of the streams given. Also the --insecure warning.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { fixtureFrame } from './helpers/fixtures.js';
-import { type CliRun, killAll, runCli } from './helpers/processes.js';
+import { type InProcessRun, runInProcess, runUntil } from './helpers/in-process-cli.js';
 import { until } from './helpers/test-server.js';
 import { TEST_CERT, TEST_KEY } from './helpers/tls.js';
 
@@ -36,7 +37,6 @@ before(async () => {
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  killAll();
 });
 after(async () => {
   await rm(tmp, { recursive: true, force: true });
@@ -82,9 +82,9 @@ function assertNoSecret(where: string, text: string, secrets: string[]): void {
   }
 }
 
-async function stopped(run: CliRun): Promise<number | null> {
-  run.child.kill('SIGINT');
-  return (await run.exit).code;
+async function stopped(run: InProcessRun): Promise<number> {
+  run.interrupt();
+  return run.exit;
 }
 
 describe('credentials are sent', () => {
@@ -94,7 +94,7 @@ describe('credentials are sent', () => {
       ws.send(MONITORING_DATA);
       ws.close(1001, 'going away');
     });
-    const run = runCli(
+    const run = runInProcess(
       [
         '-u',
         server.url,
@@ -105,7 +105,7 @@ describe('credentials are sent', () => {
         '--reconnect-interval',
         '0.1',
       ],
-      { env: { MONITORING_TOKEN: ENV_TOKEN } },
+      { MONITORING_TOKEN: ENV_TOKEN },
     );
     await until(() => server.connections.length >= 3, 8000, 'three connections');
     assert.equal(await stopped(run), 0);
@@ -122,17 +122,20 @@ describe('credentials are sent', () => {
     async () => {
       const server = await recordingServer((ws) => ws.send(MONITORING_DATA));
       const tokenFile = file('token.txt', `  ${FILE_TOKEN}\n`);
-      const fromFile = runCli(['-u', server.url, '--token-file', tokenFile, '-d', '0.3'], {
-        env: { MONITORING_TOKEN: ENV_TOKEN },
-      });
-      const explicit = runCli(
-        ['-u', server.url, '--token-file', tokenFile, '-H', 'Authorization: Basic abcd', '-d', '0.3'],
-        {
-          env: { MONITORING_TOKEN: ENV_TOKEN },
-        },
-      );
-      assert.equal((await fromFile.exit).code, 0);
-      assert.equal((await explicit.exit).code, 0);
+      const record = (run: InProcessRun) => run.stdoutLines() >= 1;
+      const [fromFile, explicit] = await Promise.all([
+        runUntil(['-u', server.url, '--token-file', tokenFile], record, 'a record', {
+          MONITORING_TOKEN: ENV_TOKEN,
+        }),
+        runUntil(
+          ['-u', server.url, '--token-file', tokenFile, '-H', 'Authorization: Basic abcd'],
+          record,
+          'a record',
+          { MONITORING_TOKEN: ENV_TOKEN },
+        ),
+      ]);
+      assert.equal(fromFile.code, 0);
+      assert.equal(explicit.code, 0);
       const authorizations = server.connections.map((c) => c.headers.authorization).sort();
       assert.deepEqual(authorizations, ['Basic abcd', `Bearer ${FILE_TOKEN}`]);
     },
@@ -143,14 +146,15 @@ describe('credentials are sent', () => {
     TEST,
     async () => {
       const tokenFile = file('two-lines.txt', `${FILE_TOKEN}\nsecond-line-secret\n`);
-      const run = runCli(['--token-file', tokenFile]);
-      const { code } = await run.exit;
+      const run = runInProcess(['--token-file', tokenFile]);
+      const code = await run.exit;
       assert.equal(code, 2);
       assert.match(
         run.stderr(),
         /invalid --token-file: ".*two-lines\.txt" \(expected one token on one line\)/,
       );
       assertNoSecret('the usage error', run.stderr(), [FILE_TOKEN, 'second-line-secret']);
+      assertNoSecret('this process', run.stray(), [FILE_TOKEN, 'second-line-secret']);
     },
   );
 });
@@ -167,7 +171,7 @@ describe('secrets never show', () => {
       });
       const logFile = join(tmp, 'tokens.log');
       const saved = join(tmp, 'tokens.jsonl');
-      const run = runCli(
+      const run = runInProcess(
         [
           '-u',
           server.url,
@@ -184,7 +188,7 @@ describe('secrets never show', () => {
           '-H',
           `Cookie: session=${API_KEY}-cookie`,
         ],
-        { env: { MONITORING_TOKEN: ENV_TOKEN } },
+        { MONITORING_TOKEN: ENV_TOKEN },
       );
       await until(
         () => server.connections.length >= 2 && run.stdout().split('\n').length >= 3,
@@ -201,6 +205,7 @@ describe('secrets never show', () => {
       assertNoSecret('--verbose stderr', run.stderr(), secrets);
       assertNoSecret('--log-file', readFileSync(logFile, 'utf8'), secrets);
       assertNoSecret('stdout', run.stdout(), secrets);
+      assertNoSecret('this process', run.stray(), secrets);
       assertNoSecret('--save-data', readFileSync(saved, 'utf8'), secrets);
     },
   );
@@ -211,28 +216,31 @@ describe('secrets never show', () => {
     async () => {
       const server = await recordingServer((ws) => ws.send(MONITORING_DATA));
       const logFile = join(tmp, 'uri.log');
-      const run = runCli([
-        '-u',
-        `ws://monitor:${URI_PASSWORD}@127.0.0.1:${server.port}`,
-        '-v',
-        '--log-file',
-        logFile,
-        '--stats',
-        '--cert',
-        file('client-cert.pem', TEST_CERT),
-        '--key',
-        file('client-key.pem', TEST_KEY),
-        '-d',
-        '0.3',
-      ]);
-      assert.equal((await run.exit).code, 0, run.stderr());
+      const run = await runUntil(
+        [
+          '-u',
+          `ws://monitor:${URI_PASSWORD}@127.0.0.1:${server.port}`,
+          '-v',
+          '--log-file',
+          logFile,
+          '--stats',
+          '--cert',
+          file('client-cert.pem', TEST_CERT),
+          '--key',
+          file('client-key.pem', TEST_KEY),
+        ],
+        (r) => r.stdoutLines() >= 1,
+        'a record',
+      );
+      assert.equal(run.code, 0, run.stderr);
       // The credentials of the URI were used...
       const basic = `Basic ${Buffer.from(`monitor:${URI_PASSWORD}`).toString('base64')}`;
       assert.equal(server.connections[0]?.headers.authorization, basic);
-      assert.match(run.stderr(), /DEBUG options: /);
+      assert.match(run.stderr, /DEBUG options: /);
       // ...and appear nowhere.
       const secrets = [URI_PASSWORD, KEY_LINE, basic.slice(6)];
-      assertNoSecret('--verbose stderr', run.stderr(), secrets);
+      assertNoSecret('--verbose stderr', run.stderr, secrets);
+      assertNoSecret('this process', run.stray, secrets);
       assertNoSecret('--log-file', readFileSync(logFile, 'utf8'), secrets);
     },
   );
@@ -273,7 +281,7 @@ describe('secrets never show', () => {
         http.close();
       });
       const logFile = join(tmp, 'echo.log');
-      const run = runCli(
+      const run = runInProcess(
         [
           '-u',
           `ws://127.0.0.1:${(http.address() as AddressInfo).port}`,
@@ -288,9 +296,9 @@ describe('secrets never show', () => {
           '-H',
           `X-Api-Key: ${API_KEY}`,
         ],
-        { env: { MONITORING_TOKEN: ENV_TOKEN } },
+        { MONITORING_TOKEN: ENV_TOKEN },
       );
-      const { code } = await run.exit;
+      const code = await run.exit;
       assert.equal(code, 1, run.stderr());
       assert.equal(upgrades, 3);
       // The errors are reported, each with the secret replaced...
@@ -299,6 +307,7 @@ describe('secrets never show', () => {
       // ...everywhere.
       const secrets = [ENV_TOKEN, API_KEY];
       assertNoSecret('stderr (errors, notices, --verbose, --stats)', run.stderr(), secrets);
+      assertNoSecret('this process', run.stray(), secrets);
       assertNoSecret('--log-file', readFileSync(logFile, 'utf8'), secrets);
     },
   );
@@ -307,15 +316,19 @@ describe('secrets never show', () => {
 describe('--insecure', () => {
   it('warns once on stderr, before anything else, and never on stdout', TEST, async () => {
     const server = await recordingServer((ws) => ws.send(MONITORING_DATA));
-    const run = runCli(['-u', server.url, '--insecure', '-f', 'jsonl', '-d', '0.3']);
-    assert.equal((await run.exit).code, 0);
-    const lines = run.stderr().split('\n');
+    const run = await runUntil(
+      ['-u', server.url, '--insecure', '-f', 'jsonl'],
+      (r) => r.stdoutLines() >= 1,
+      'a record',
+    );
+    assert.equal(run.code, 0);
+    const lines = run.stderr.split('\n');
     assert.match(
       lines[0] ?? '',
       /^monitoring-websocket-client: warning: --insecure: the server's certificate is NOT verified; anyone on the path can read and change the data$/,
     );
-    assert.equal(run.stderr().match(/--insecure/g)?.length, 1);
-    assert.doesNotMatch(run.stdout(), /insecure|warning/);
-    assert.equal(JSON.parse(run.stdout()).type, 'monitoring_data');
+    assert.equal(run.stderr.match(/--insecure/g)?.length, 1);
+    assert.doesNotMatch(run.stdout, /insecure|warning/);
+    assert.equal(JSON.parse(run.stdout).type, 'monitoring_data');
   });
 });

@@ -2,8 +2,8 @@
  * Who may connect to the server: the token (401 before the upgrade), TLS (`wss://`, and a
  * certificate replaced without a restart), the Origin check (browser pages refused unless
  * allowed, DNS rebinding included; other clients unaffected), and the warning of an exposed
- * server. Real sockets on 127.0.0.1; our client is the built CLI (`dist/cli/bin.js`: run
- * `npm run build` first, as `npm test` does); the server process runs from source.
+ * server. Real sockets on 127.0.0.1; our client is the command run in this process
+ * (`run(argv, io)`); the server process (for SIGHUP) runs from source.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +21,7 @@ import type { RealMonitoringData } from '../src/protocol/messages.js';
 import { runServer } from '../src/server/cli.js';
 import { MonitoringServer, type MonitoringServerOptions } from '../src/server/monitoring-server.js';
 import { fixture } from './helpers/fixtures.js';
-import { killAll, runCli } from './helpers/processes.js';
+import { runInProcess, runUntil } from './helpers/in-process-cli.js';
 import { recordingLogger } from './helpers/recording-logger.js';
 import { spawnServer } from './helpers/server-process.js';
 import { until } from './helpers/test-server.js';
@@ -38,7 +38,6 @@ before(async () => {
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  killAll();
 });
 after(async () => {
   await rm(tmp, { recursive: true, force: true });
@@ -214,30 +213,25 @@ describe('the token', () => {
     TEST,
     async () => {
       const { url } = await startServer({ token: TOKEN });
-      const none = runCli(['-u', url, '--no-reconnect']);
-      assert.equal((await none.exit).code, 1);
+      const none = runInProcess(['-u', url, '--no-reconnect']);
+      assert.equal(await none.exit, 1);
       assert.match(none.stderr(), /HTTP 401/);
-      const wrong = runCli([
+      const wrong = runInProcess([
         '-u',
         url,
         '--no-reconnect',
         '--token-file',
         file('wrong.txt', 'not-the-token\n'),
       ]);
-      assert.equal((await wrong.exit).code, 1);
+      assert.equal(await wrong.exit, 1);
       assert.match(wrong.stderr(), /HTTP 401/);
-      const right = runCli([
-        '-u',
-        url,
-        '-f',
-        'jsonl',
-        '-d',
-        '0.5',
-        '--token-file',
-        file('token.txt', `${TOKEN}\n`),
-      ]);
-      assert.equal((await right.exit).code, 0, right.stderr());
-      const first = JSON.parse(right.stdout().split('\n')[0]!) as Record<string, unknown>;
+      const right = await runUntil(
+        ['-u', url, '-f', 'jsonl', '--token-file', file('token.txt', `${TOKEN}\n`)],
+        (run) => run.stdoutLines() >= 1,
+        'a record',
+      );
+      assert.equal(right.code, 0, right.stderr);
+      const first = JSON.parse(right.stdout.split('\n')[0]!) as Record<string, unknown>;
       assert.equal(first.type, 'monitoring_data');
       assert.deepEqual(first.data, data);
     },
@@ -276,11 +270,15 @@ describe('TLS', () => {
       assert.match(url, /^wss:\/\/127\.0\.0\.1:\d+$/);
       const ca = file('ca.pem', TEST_CERT);
       const token = file('tls-token.txt', TOKEN);
-      const run = runCli(['-u', url, '--ca', ca, '--token-file', token, '-f', 'jsonl', '-d', '0.5']);
-      assert.equal((await run.exit).code, 0, run.stderr());
-      assert.equal((JSON.parse(run.stdout().split('\n')[0]!) as { type: string }).type, 'monitoring_data');
-      const untrusted = runCli(['-u', url, '--token-file', token, '--no-reconnect']);
-      assert.equal((await untrusted.exit).code, 1);
+      const run = await runUntil(
+        ['-u', url, '--ca', ca, '--token-file', token, '-f', 'jsonl'],
+        (r) => r.stdoutLines() >= 1,
+        'a record',
+      );
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal((JSON.parse(run.stdout.split('\n')[0]!) as { type: string }).type, 'monitoring_data');
+      const untrusted = runInProcess(['-u', url, '--token-file', token, '--no-reconnect']);
+      assert.equal(await untrusted.exit, 1);
       assert.match(untrusted.stderr(), /certificate/i);
       // The token is checked behind TLS as well.
       assert.equal((await handshake(portOf(url), {}, { ca: TEST_CERT })).status, 401);
@@ -362,9 +360,9 @@ describe('the Origin check', () => {
       assert.equal((await handshake(port, { Host: 'rebind.evil.example' })).status, 101);
       assert.equal((await handshake(port, { Host: 'monitor.internal:8765' })).status, 101);
       // Our client sends none either.
-      const run = runCli(['-u', url, '-f', 'jsonl', '-d', '0.4']);
-      assert.equal((await run.exit).code, 0, run.stderr());
-      assert.match(run.stdout(), /"type":"monitoring_data"/);
+      const run = await runUntil(['-u', url, '-f', 'jsonl'], (r) => r.stdoutLines() >= 1, 'a record');
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /"type":"monitoring_data"/);
       assert.equal(server.refusals.forbiddenOrigin, 4);
     },
   );
