@@ -177,6 +177,7 @@ export async function webSuite(
   } finally {
     await browser.close();
   }
+  const history = await historyOverRecording(rounds, progress);
   const targets = settings.fanInClients.toLocaleString('en-US');
   const suite = `7. web dashboard: ${targets} targets, 1 msg/s each, one page open (CPU over ${windowMs / 1000} s)`;
   const cpu = withWeb.map((r) => r.fleet.cpuPercent);
@@ -215,6 +216,7 @@ export async function webSuite(
       value: task,
       note: `script ${ms(perUpdate('scriptMs').median)} ms, style+layout ${ms(perUpdate('layoutMs').median)} ms; the page's own apply ${ms(perUpdate('applyMs').median)} ms + table draw ${ms(perUpdate('renderMs').median)} ms; ${summarize(pages.map((p) => p.updates)).median} updates per window`,
     },
+    ...history,
   ];
 }
 
