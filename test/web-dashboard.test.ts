@@ -4,13 +4,17 @@
  * the token; 1,000 targets. Saves the README's screenshots to docs/images/.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { MonitoringFleet } from '../src/fleet/monitoring-fleet.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { parseFrame } from '../src/protocol/frame.js';
+import { RecorderSink } from '../src/recording/recorder-sink.js';
+import type { HistorySeries } from '../src/web/history-source.js';
 import { WebSink } from '../src/web/web-sink.js';
 import { type Browser, launchBrowser } from './helpers/browser.js';
 import { FakeClock } from './helpers/fake-clock.js';
@@ -66,6 +70,11 @@ function message(values: Values): Record<string, unknown> {
   else
     m.data.gpu = { ...m.data.gpu!, gpu_usage_percent: values.gpu, temperature: values.gpuTemperature ?? 41 };
   return m;
+}
+
+/** Values of a plain machine with this CPU. */
+function values(cpu: number): Values {
+  return { cpu, memory: 40, disk: 30, host: 'archive', cores: [cpu, cpu], alerts: false };
 }
 
 /** The text of an element of the page. */
@@ -437,6 +446,82 @@ describe('web dashboard with 1,000 targets', () => {
     } finally {
       await page.close();
       await pipeline.close();
+    }
+  });
+});
+
+describe('web dashboard charts over a recording', () => {
+  it('reaches back over the hours recorded, with the values recorded, joined to the live memory', async () => {
+    const HOUR = 3_600_000;
+    // Six hours up to now, one message every 10 s, the same CPU through each hour.
+    const start = Math.floor((Date.now() - 6 * HOUR) / HOUR) * HOUR;
+    const hourly = (at: number) => 10 + ((Math.floor((at - start) / HOUR) * 10) % 80);
+    const dir = mkdtempSync(join(tmpdir(), 'mwc-web-charts-'));
+    const path = join(dir, 'recording.db');
+    const clock = new FakeClock(start);
+    const recorder = new RecorderSink({ path });
+    const web = new WebSink({ recording: path });
+    const pipeline = new Pipeline({ sinks: [recorder, web], clock });
+    await pipeline.start();
+    const page = await browser.context.newPage();
+    try {
+      pipeline.emit({ type: 'target_added', target: 'archive', at: start, uri: 'ws://archive', labels: {} });
+      pipeline.emit({ type: 'connected', target: 'archive', at: start, uri: 'ws://archive', attempt: 0 });
+      const sent: number[] = [];
+      for (let at = start; at <= Date.now(); at += 10_000) {
+        clock.tick(at - clock.now());
+        pipeline.receive('archive', parseFrame(JSON.stringify(message(values(hourly(at)))), false, at));
+        sent.push(at);
+        if (sent.length % 500 === 0) await recorder.flush();
+      }
+      await recorder.flush();
+      const oldest = web.history.oldest('archive')!;
+      assert.ok(oldest > start + 4 * HOUR, 'the memory holds the last 100 minutes only');
+
+      const sixHours = String(6 * HOUR);
+      await page.goto(`${web.url!}#/target/archive`);
+      await chartShows(page, 'cpu', 1);
+      // The long reach, fetched as the button is pressed: its answer is what the chart draws.
+      const [answer] = await Promise.all([
+        page.waitForResponse(
+          (r) =>
+            /\/history\?since=/.test(r.url()) &&
+            Number(new URL(r.url()).searchParams.get('since')) < start + HOUR,
+        ),
+        page.locator(`[data-range="${sixHours}"]`).click(),
+      ]);
+      const series = (await answer.json()) as HistorySeries;
+      assert.equal(series.source, 'recording');
+      const since = Number(new URL(answer.url()).searchParams.get('since'));
+      assert.ok(Math.abs(since - (Date.now() - 6 * HOUR)) < 60_000, 'six hours back');
+      await pageUntil(
+        page,
+        ([selector, from]) =>
+          Number((globalThis as unknown as PageGlobals).document.querySelector(selector)?.dataset.from) <=
+          from,
+        ['[data-chart="cpu"]', since + 60_000] as const,
+      );
+      const chart = page.locator('[data-chart="cpu"]');
+      assert.ok(Number(await chart.getAttribute('data-from')) >= since, 'nothing before the reach');
+      assert.equal(Number(await chart.getAttribute('data-to')), sent.at(-1), 'up to the last live point');
+      const points = Number(await chart.getAttribute('data-points'));
+      assert.ok(points >= 1000 && points <= 2200, `${points} points`);
+      assert.equal(await text(page, '#detail-source'), 'from the recording (--record) and memory');
+      assert.equal(await page.locator(`[data-range="${sixHours}"]`).getAttribute('aria-pressed'), 'true');
+      // Every point is what was recorded at its time (buckets are averages within an hour).
+      for (const [k, t] of series.t.entries())
+        assert.equal(series.cpu[k], hourly(t), `point at ${t - start}`);
+      assert.equal(series.t.at(-1), sent.at(-1));
+      // The memory's points, every one of them, after the recording's.
+      const memoryPart = series.t.filter((t) => t >= oldest);
+      assert.deepEqual(
+        memoryPart,
+        sent.filter((t) => t >= oldest),
+      );
+    } finally {
+      await page.close();
+      await pipeline.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -230,7 +230,8 @@ export class DetailView {
       const now = this.#store.serverNow();
       const rangeMs = this.#rangeMs;
       const long = rangeMs > TAIL_MS;
-      const headDue = long && (this.#head === undefined || now - this.#headAt >= HEAD_REFRESH_MS);
+      // Math.abs: the server's clock may have been learnt (or set back) since.
+      const headDue = long && (this.#head === undefined || Math.abs(now - this.#headAt) >= HEAD_REFRESH_MS);
       const [row, tail, head] = await Promise.all([
         getJson<TargetRow>(path),
         getJson<HistorySeries>(`${path}/history?since=${now - Math.min(rangeMs, TAIL_MS)}`),
