@@ -9,8 +9,9 @@
  * `--record`) is fetched once a minute and joined to the tail, so that an open page asks the
  * recording for hours of data once a minute rather than every second.
  */
+
+import { STATUS_MARK } from '../../dashboard/sort.js';
 import type { TargetRow } from '../../pipeline/target-row.js';
-import { STATUS_MARKS } from '../fleet-order.js';
 import { type HistorySeries, joinSeries } from '../history-source.js';
 import { CHARTS, Chart } from './charts.js';
 import { element } from './dom.js';
@@ -131,7 +132,7 @@ export class DetailView {
       status.className = 'status st-down';
       return;
     }
-    status.textContent = `${STATUS_MARKS[row.status]} ${STATUS_WORDS[row.status]}`;
+    status.textContent = `${STATUS_MARK[row.status]} ${STATUS_WORDS[row.status]}`;
     status.className = `status st-${row.status}`;
     status.dataset.status = row.status;
     const list = element('ul', 'alert-list');
