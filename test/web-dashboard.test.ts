@@ -1,7 +1,8 @@
 /**
  * The web dashboard in a real browser (Debian's chromium through playwright-core): what the
  * page shows is what the servers sent, live; sorting; a killed server; a hostile host name;
- * the token; 1,000 targets. Saves the README's screenshots to docs/images/.
+ * the token; 1,000 targets; the charts over a recording. Takes the README's screenshots
+ * (written to docs/images/ with UPDATE_SCREENSHOTS=1).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +24,16 @@ import { TestServer, until } from './helpers/test-server.js';
 import { requireBuiltPage } from './helpers/web-page.js';
 
 const IMAGES = fileURLToPath(new URL('../docs/images/', import.meta.url));
+/**
+ * The README's screenshots are rewritten only when asked (`UPDATE_SCREENSHOTS=1`), as snapshot
+ * tools do: the same page renders to other bytes with other fonts or another chromium, and a
+ * test run must not leave every developer's tree changed. They are taken on every run all the
+ * same (into a temporary folder), from fixed data on a fixed clock, in UTC, with the one
+ * random thing (the test servers' ports) masked, so that asking twice gives the same bytes.
+ */
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+/** 2026-11-25 14:00 UTC: the screenshots' clock. */
+const SCREENSHOT_TIME = Date.UTC(2026, 10, 25, 14, 0, 0);
 const HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
 
 interface Values {
@@ -70,6 +81,12 @@ function message(values: Values): Record<string, unknown> {
   else
     m.data.gpu = { ...m.data.gpu!, gpu_usage_percent: values.gpu, temperature: values.gpuTemperature ?? 41 };
   return m;
+}
+
+/** Width and height of a PNG image, from its header. */
+function pngSize(png: Buffer): [number, number] {
+  assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+  return [png.readUInt32BE(16), png.readUInt32BE(20)];
 }
 
 /** Values of a plain machine with this CPU. */
@@ -527,8 +544,8 @@ describe('web dashboard charts over a recording', () => {
 });
 
 describe('web dashboard screenshots', () => {
-  it('saves the fleet view and a detail view to docs/images/', async () => {
-    const clock = new FakeClock(Date.now());
+  it('takes the fleet view and a detail view, the same bytes each time (docs/images/ with UPDATE_SCREENSHOTS=1)', async () => {
+    const clock = new FakeClock(SCREENSHOT_TIME);
     const web = new WebSink();
     const machines: [string, Values][] = [
       [
@@ -588,15 +605,39 @@ describe('web dashboard screenshots', () => {
       await servers[7]!.close();
       await until(() => pipeline.target('backup')?.status === 'reconnecting', 3000, 'backup reconnecting');
       clock.tick(1000);
+      // The page's clock stands still at the server's: every age and time shown is fixed.
+      await page.clock.setFixedTime(clock.now());
+      const cdp = await browser.context.newCDPSession(page);
+      await cdp.send('Emulation.setTimezoneOverride', { timezoneId: 'UTC' });
+      await cdp.send('Emulation.setLocaleOverride', { locale: 'en-US' });
       await page.setViewportSize({ width: 1400, height: 420 });
       await page.goto(web.url!);
       await showsRows(page, 8);
-      mkdirSync(IMAGES, { recursive: true });
-      await page.screenshot({ path: `${IMAGES}web-fleet.png` });
+      const folder = UPDATE_SCREENSHOTS ? IMAGES : mkdtempSync(join(tmpdir(), 'mwc-screenshots-'));
+      mkdirSync(folder, { recursive: true });
+      const fleetShot = await page.screenshot({ path: join(folder, 'web-fleet.png') });
+      assert.deepEqual(pngSize(fleetShot), [1400, 420]);
       await page.setViewportSize({ width: 1400, height: 1000 });
       await page.locator('[data-target="gpu-box-1"]').click();
       await chartShows(page, 'temperature', 90);
-      await page.screenshot({ path: `${IMAGES}web-detail.png` });
+      assert.equal(
+        await page.locator('[data-fact="Connected since"] dd').textContent(),
+        '11/25/2026, 2:00:00 PM',
+      );
+      // The one random thing shown: the URI's port.
+      const mask = [page.locator('[data-fact="URI"] dd')];
+      const detailShot = await page.screenshot({
+        path: join(folder, 'web-detail.png'),
+        mask,
+        maskColor: '#12161c',
+      });
+      assert.deepEqual(pngSize(detailShot), [1400, 1000]);
+      assert.deepEqual(
+        await page.screenshot({ mask, maskColor: '#12161c' }),
+        detailShot,
+        'the same bytes again',
+      );
+      if (!UPDATE_SCREENSHOTS) rmSync(folder, { recursive: true, force: true });
     } finally {
       await page.close();
       await fleet.stop();
