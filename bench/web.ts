@@ -177,7 +177,7 @@ export async function webSuite(
   } finally {
     await browser.close();
   }
-  const history = await historyOverRecording(rounds, progress);
+  const history = await historyOverRecording(rounds, progress, settings.quick ? 200_000 : HISTORY_ROWS);
   const targets = settings.fanInClients.toLocaleString('en-US');
   const suite = `7. web dashboard: ${targets} targets, 1 msg/s each, one page open (CPU over ${windowMs / 1000} s)`;
   const cpu = withWeb.map((r) => r.fleet.cpuPercent);
