@@ -7,10 +7,22 @@
  * and from the page's own counters.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { CDPSession, Page } from 'playwright-core';
+import { silentLogger } from '../src/logger.js';
+import { parseFrame } from '../src/protocol/frame.js';
+import { normalizeMonitoringData } from '../src/protocol/normalize.js';
+import { RecorderSink } from '../src/recording/recorder-sink.js';
+import type { TimerHandle } from '../src/transport/clock.js';
+import { MemoryHistory } from '../src/web/history.js';
+import { RecordingHistory } from '../src/web/recording-history.js';
 import { type Browser, launchBrowser } from '../test/helpers/browser.js';
 import { type BenchServer, childEnv, exited, ROOT } from './harness.js';
+import { realDialectText } from './message.js';
 import { type FanInResult, type Summary, summarize } from './results.js';
 import type { Row, Settings } from './suites.js';
 import type { WebChildMessage, WebChildSpec } from './web-child.js';
@@ -165,8 +177,9 @@ export async function webSuite(
   } finally {
     await browser.close();
   }
+  const history = await historyOverRecording(rounds, progress, settings.quick ? 200_000 : HISTORY_ROWS);
   const targets = settings.fanInClients.toLocaleString('en-US');
-  const suite = `7. web dashboard: ${targets} targets, 1 msg/s each, one page open (CPU over ${windowMs / 1000} s)`;
+  const suite = `11. web dashboard: ${targets} targets, 1 msg/s each, one page open (CPU over ${windowMs / 1000} s)`;
   const cpu = withWeb.map((r) => r.fleet.cpuPercent);
   const base = without.map((r) => r.cpuPercent);
   const ratio: Summary = summarize(cpu.map((value, i) => value / base[i]!));
@@ -203,5 +216,126 @@ export async function webSuite(
       value: task,
       note: `script ${ms(perUpdate('scriptMs').median)} ms, style+layout ${ms(perUpdate('layoutMs').median)} ms; the page's own apply ${ms(perUpdate('applyMs').median)} ms + table draw ${ms(perUpdate('renderMs').median)} ms; ${summarize(pages.map((p) => p.updates)).median} updates per window`,
     },
+    ...history,
   ];
+}
+
+// ---- the charts over a recording --------------------------------------------------------------
+
+/** Snapshots of the one target of the history recording: 11.6 days at one a second. */
+const HISTORY_ROWS = 1_000_000;
+const HISTORY_START = Date.UTC(2026, 0, 1);
+
+/**
+ * A recording of HISTORY_ROWS snapshots of one target, one a second, written by the recorder
+ * (its writer in this thread, as under tsx) from one snapshot changed for each row.
+ */
+async function writeHistoryRecording(path: string, rows: number): Promise<void> {
+  const first = parseFrame(realDialectText(), false, 0);
+  const snapshot = normalizeMonitoringData(first.message!, 0, 'bench');
+  const sink = new RecorderSink({ path });
+  let now = HISTORY_START;
+  await sink.start({
+    // Flushes go by row count; the interval's timer is never needed.
+    clock: { now: () => now, setTimeout: () => 0 as unknown as TimerHandle, clearTimeout: () => {} },
+    logger: silentLogger,
+    targets: () => [],
+    target: () => undefined,
+    publish: () => {},
+  });
+  const raw = realDialectText();
+  for (let second = 0; second < rows; second++) {
+    now = HISTORY_START + second * 1000;
+    snapshot.cpu.usagePercent = Math.round((Math.sin(second / 600) + 1) * 500) / 10;
+    snapshot.cpu.perCoreUsagePercent = [snapshot.cpu.usagePercent, second % 100];
+    sink.write({
+      target: 'host-0',
+      snapshot,
+      message: first.message!,
+      frame: { raw, size: raw.length, receivedAt: now },
+    });
+    if (second % 2000 === 1999) await sink.flush();
+  }
+  await sink.close();
+}
+
+interface HistoryTiming {
+  window: string;
+  points: number;
+  /** Wall time of the answer, ms. */
+  ms: number;
+  /** Longest the event loop was held at once meanwhile, ms. */
+  blockedMs: number;
+}
+
+/**
+ * One history request over the recording: its time, and the longest the event loop was held
+ * (the longest gap between two turns of a probe that runs at every turn).
+ */
+async function timeHistory(history: RecordingHistory, window: string, since: number): Promise<HistoryTiming> {
+  let last = performance.now();
+  let blockedMs = 0;
+  let probing = true;
+  const probe = () => {
+    const now = performance.now();
+    blockedMs = Math.max(blockedMs, now - last);
+    last = now;
+    if (probing) setImmediate(probe);
+  };
+  setImmediate(probe);
+  await new Promise((resolve) => setImmediate(resolve));
+  const started = performance.now();
+  const series = await history.history('host-0', since);
+  const ms = performance.now() - started;
+  await new Promise((resolve) => setImmediate(resolve));
+  probing = false;
+  return { window, points: series?.t.length ?? 0, ms, blockedMs };
+}
+
+/**
+ * The detail view's history over a recording of 1,000,000 snapshots of one target (the worst
+ * case: every row is that target's): time per request and longest event-loop stall, for the
+ * last hour, six hours, day, week and everything.
+ */
+export async function historyOverRecording(
+  rounds: number,
+  progress: (text: string) => void,
+  rows = HISTORY_ROWS,
+): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'mwc-web-history-'));
+  try {
+    const path = join(dir, 'history.db');
+    progress(`web: writing a recording of ${rows.toLocaleString('en-US')} snapshots of one target`);
+    await writeHistoryRecording(path, rows);
+    const end = HISTORY_START + rows * 1000;
+    const windows: [string, number][] = [
+      ['last hour', end - 3_600_000],
+      ['last 6 hours', end - 6 * 3_600_000],
+      ['last day', end - 86_400_000],
+      ['last week', end - 7 * 86_400_000],
+      ['everything', 0],
+    ];
+    const timings = new Map<string, HistoryTiming[]>(windows.map(([name]) => [name, []]));
+    for (let round = 0; round < rounds; round++) {
+      // A fresh reader each round: the first request pays for opening the file.
+      const history = new RecordingHistory({ path, memory: new MemoryHistory() });
+      await history.history('host-0', end);
+      for (const [name, since] of windows) timings.get(name)!.push(await timeHistory(history, name, since));
+      history.close();
+    }
+    const suite = `11b. web dashboard: the charts over a recording of ${rows.toLocaleString('en-US')} snapshots of one target`;
+    return windows.map(([name]) => {
+      const runs = timings.get(name)!;
+      return {
+        suite,
+        name: `GET .../history, ${name}`,
+        unit: 'ms',
+        value: summarize(runs.map((r) => r.ms)),
+        note: `${runs[0]!.points} points; longest event-loop stall ${summarize(runs.map((r) => r.blockedMs)).median.toFixed(1)} ms`,
+      };
+    });
+  } finally {
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+    else console.error(dir);
+  }
 }

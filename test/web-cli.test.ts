@@ -10,12 +10,14 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../src/cli/run.js';
 import type { TargetRow } from '../src/pipeline/target-row.js';
+import type { HistorySeries } from '../src/web/history-source.js';
 import type { LiveBatch } from '../src/web/web-row.js';
 import { fixture } from './helpers/fixtures.js';
 import { killAll, runCli } from './helpers/processes.js';
 import { SseReader } from './helpers/sse.js';
 import { TestServer } from './helpers/test-server.js';
 import { httpGet, requireBuiltPage } from './helpers/web-page.js';
+import { writeRecording } from './helpers/web-recording.js';
 
 /** A stream that keeps what is written to it. */
 function capture(): PassThrough & { text(): string } {
@@ -111,6 +113,42 @@ describe('--web through the command', () => {
     assert.equal(await exit, 0);
     const base = URL_LINE.exec(stderr.text())![1]!;
     await assert.rejects(httpGet(base), /ECONNREFUSED/, 'the dashboard stops with the run');
+  });
+
+  it('run(): with --record, the history reaches back over the recording, then on with the live data', async () => {
+    const path = join(dir, 'with-history.db');
+    // Two hours of the past, recorded by an earlier run: one point a minute.
+    const start = Math.floor((Date.now() - 3 * 3_600_000) / 60_000) * 60_000;
+    const past = Array.from({ length: 120 }, (_, i) => start + i * 60_000);
+    await writeRecording(path, 'alpha', past, (at) => ((at - start) / 60_000) % 100);
+    const stderr = capture();
+    const abort = new AbortController();
+    const exit = run(['-u', `alpha=${servers[0]!.url}`, '--web', '0', '--record', path, '-f', 'jsonl'], {
+      stdout: capture(),
+      stderr,
+      signal: abort.signal,
+      env: {},
+    });
+    try {
+      const base = await eventually(() => URL_LINE.exec(stderr.text())?.[1], 'the URL on stderr');
+      const series = await eventually(async () => {
+        const answer = await httpGet(`${base}api/targets/alpha/history?since=${start - 1}`);
+        const body = JSON.parse(answer.body) as HistorySeries;
+        // The past, then the live point (cpu 10) the server sent on connection.
+        return body.t.length > past.length ? body : undefined;
+      }, 'the recorded and the live points');
+      assert.equal(series.source, 'recording');
+      assert.deepEqual(series.t.slice(0, past.length), past);
+      assert.deepEqual(
+        series.cpu.slice(0, past.length),
+        past.map((_, i) => i % 100),
+      );
+      assert.equal(series.cpu.at(-1), 10);
+      assert.ok(series.t.at(-1)! > Date.now() - 60_000);
+    } finally {
+      abort.abort();
+    }
+    assert.equal(await exit, 0);
   });
 
   it('run(): a bad --web, a lone --web-token-file or a taken port is one line and exit 2', async () => {

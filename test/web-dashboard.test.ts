@@ -1,16 +1,21 @@
 /**
  * The web dashboard in a real browser (Debian's chromium through playwright-core): what the
  * page shows is what the servers sent, live; sorting; a killed server; a hostile host name;
- * the token; 1,000 targets. Saves the README's screenshots to docs/images/.
+ * the token; 1,000 targets; the charts over a recording. Takes the README's screenshots
+ * (written to docs/images/ with UPDATE_SCREENSHOTS=1).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { MonitoringFleet } from '../src/fleet/monitoring-fleet.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { parseFrame } from '../src/protocol/frame.js';
+import { RecorderSink } from '../src/recording/recorder-sink.js';
+import type { HistorySeries } from '../src/web/history-source.js';
 import { WebSink } from '../src/web/web-sink.js';
 import { type Browser, launchBrowser } from './helpers/browser.js';
 import { FakeClock } from './helpers/fake-clock.js';
@@ -19,6 +24,16 @@ import { TestServer, until } from './helpers/test-server.js';
 import { requireBuiltPage } from './helpers/web-page.js';
 
 const IMAGES = fileURLToPath(new URL('../docs/images/', import.meta.url));
+/**
+ * The README's screenshots are rewritten only when asked (`UPDATE_SCREENSHOTS=1`), as snapshot
+ * tools do: the same page renders to other bytes with other fonts or another chromium, and a
+ * test run must not leave every developer's tree changed. They are taken on every run all the
+ * same (into a temporary folder), from fixed data on a fixed clock, in UTC, with the one
+ * random thing (the test servers' ports) masked, so that asking twice gives the same bytes.
+ */
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+/** 2026-11-25 14:00 UTC: the screenshots' clock. */
+const SCREENSHOT_TIME = Date.UTC(2026, 10, 25, 14, 0, 0);
 const HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
 
 interface Values {
@@ -66,6 +81,17 @@ function message(values: Values): Record<string, unknown> {
   else
     m.data.gpu = { ...m.data.gpu!, gpu_usage_percent: values.gpu, temperature: values.gpuTemperature ?? 41 };
   return m;
+}
+
+/** Width and height of a PNG image, from its header. */
+function pngSize(png: Buffer): [number, number] {
+  assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+  return [png.readUInt32BE(16), png.readUInt32BE(20)];
+}
+
+/** Values of a plain machine with this CPU. */
+function values(cpu: number): Values {
+  return { cpu, memory: 40, disk: 30, host: 'archive', cores: [cpu, cpu], alerts: false };
 }
 
 /** The text of an element of the page. */
@@ -441,9 +467,85 @@ describe('web dashboard with 1,000 targets', () => {
   });
 });
 
+describe('web dashboard charts over a recording', () => {
+  it('reaches back over the hours recorded, with the values recorded, joined to the live memory', async () => {
+    const HOUR = 3_600_000;
+    // Six hours up to now, one message every 10 s, the same CPU through each hour.
+    const start = Math.floor((Date.now() - 6 * HOUR) / HOUR) * HOUR;
+    const hourly = (at: number) => 10 + ((Math.floor((at - start) / HOUR) * 10) % 80);
+    const dir = mkdtempSync(join(tmpdir(), 'mwc-web-charts-'));
+    const path = join(dir, 'recording.db');
+    const clock = new FakeClock(start);
+    const recorder = new RecorderSink({ path });
+    const web = new WebSink({ recording: path });
+    const pipeline = new Pipeline({ sinks: [recorder, web], clock });
+    await pipeline.start();
+    const page = await browser.context.newPage();
+    try {
+      pipeline.emit({ type: 'target_added', target: 'archive', at: start, uri: 'ws://archive', labels: {} });
+      pipeline.emit({ type: 'connected', target: 'archive', at: start, uri: 'ws://archive', attempt: 0 });
+      const sent: number[] = [];
+      for (let at = start; at <= Date.now(); at += 10_000) {
+        clock.tick(at - clock.now());
+        pipeline.receive('archive', parseFrame(JSON.stringify(message(values(hourly(at)))), false, at));
+        sent.push(at);
+        if (sent.length % 500 === 0) await recorder.flush();
+      }
+      await recorder.flush();
+      const oldest = web.history.oldest('archive')!;
+      assert.ok(oldest > start + 4 * HOUR, 'the memory holds the last 100 minutes only');
+
+      const sixHours = String(6 * HOUR);
+      await page.goto(`${web.url!}#/target/archive`);
+      await chartShows(page, 'cpu', 1);
+      // The long reach, fetched as the button is pressed: its answer is what the chart draws.
+      const [answer] = await Promise.all([
+        page.waitForResponse(
+          (r) =>
+            /\/history\?since=/.test(r.url()) &&
+            Number(new URL(r.url()).searchParams.get('since')) < start + HOUR,
+        ),
+        page.locator(`[data-range="${sixHours}"]`).click(),
+      ]);
+      const series = (await answer.json()) as HistorySeries;
+      assert.equal(series.source, 'recording');
+      const since = Number(new URL(answer.url()).searchParams.get('since'));
+      assert.ok(Math.abs(since - (Date.now() - 6 * HOUR)) < 60_000, 'six hours back');
+      await pageUntil(
+        page,
+        ([selector, from]) =>
+          Number((globalThis as unknown as PageGlobals).document.querySelector(selector)?.dataset.from) <=
+          from,
+        ['[data-chart="cpu"]', since + 60_000] as const,
+      );
+      const chart = page.locator('[data-chart="cpu"]');
+      assert.ok(Number(await chart.getAttribute('data-from')) >= since, 'nothing before the reach');
+      assert.equal(Number(await chart.getAttribute('data-to')), sent.at(-1), 'up to the last live point');
+      const points = Number(await chart.getAttribute('data-points'));
+      assert.ok(points >= 1000 && points <= 2200, `${points} points`);
+      assert.equal(await text(page, '#detail-source'), 'from the recording (--record) and memory');
+      assert.equal(await page.locator(`[data-range="${sixHours}"]`).getAttribute('aria-pressed'), 'true');
+      // Every point is what was recorded at its time (buckets are averages within an hour).
+      for (const [k, t] of series.t.entries())
+        assert.equal(series.cpu[k], hourly(t), `point at ${t - start}`);
+      assert.equal(series.t.at(-1), sent.at(-1));
+      // The memory's points, every one of them, after the recording's.
+      const memoryPart = series.t.filter((t) => t >= oldest);
+      assert.deepEqual(
+        memoryPart,
+        sent.filter((t) => t >= oldest),
+      );
+    } finally {
+      await page.close();
+      await pipeline.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('web dashboard screenshots', () => {
-  it('saves the fleet view and a detail view to docs/images/', async () => {
-    const clock = new FakeClock(Date.now());
+  it('takes the fleet view and a detail view, the same bytes each time (docs/images/ with UPDATE_SCREENSHOTS=1)', async () => {
+    const clock = new FakeClock(SCREENSHOT_TIME);
     const web = new WebSink();
     const machines: [string, Values][] = [
       [
@@ -503,15 +605,39 @@ describe('web dashboard screenshots', () => {
       await servers[7]!.close();
       await until(() => pipeline.target('backup')?.status === 'reconnecting', 3000, 'backup reconnecting');
       clock.tick(1000);
+      // The page's clock stands still at the server's: every age and time shown is fixed.
+      await page.clock.setFixedTime(clock.now());
+      const cdp = await browser.context.newCDPSession(page);
+      await cdp.send('Emulation.setTimezoneOverride', { timezoneId: 'UTC' });
+      await cdp.send('Emulation.setLocaleOverride', { locale: 'en-US' });
       await page.setViewportSize({ width: 1400, height: 420 });
       await page.goto(web.url!);
       await showsRows(page, 8);
-      mkdirSync(IMAGES, { recursive: true });
-      await page.screenshot({ path: `${IMAGES}web-fleet.png` });
+      const folder = UPDATE_SCREENSHOTS ? IMAGES : mkdtempSync(join(tmpdir(), 'mwc-screenshots-'));
+      mkdirSync(folder, { recursive: true });
+      const fleetShot = await page.screenshot({ path: join(folder, 'web-fleet.png') });
+      assert.deepEqual(pngSize(fleetShot), [1400, 420]);
       await page.setViewportSize({ width: 1400, height: 1000 });
       await page.locator('[data-target="gpu-box-1"]').click();
       await chartShows(page, 'temperature', 90);
-      await page.screenshot({ path: `${IMAGES}web-detail.png` });
+      assert.equal(
+        await page.locator('[data-fact="Connected since"] dd').textContent(),
+        '11/25/2026, 2:00:00 PM',
+      );
+      // The one random thing shown: the URI's port.
+      const mask = [page.locator('[data-fact="URI"] dd')];
+      const detailShot = await page.screenshot({
+        path: join(folder, 'web-detail.png'),
+        mask,
+        maskColor: '#12161c',
+      });
+      assert.deepEqual(pngSize(detailShot), [1400, 1000]);
+      assert.deepEqual(
+        await page.screenshot({ mask, maskColor: '#12161c' }),
+        detailShot,
+        'the same bytes again',
+      );
+      if (!UPDATE_SCREENSHOTS) rmSync(folder, { recursive: true, force: true });
     } finally {
       await page.close();
       await fleet.stop();

@@ -71,6 +71,7 @@ describe('the --web feature', () => {
       token: undefined,
       generateToken: false,
       allowedHosts: [],
+      recording: undefined,
     });
     assert.equal(resolve(['--web', '0.0.0.0:8080'])?.generateToken, true);
     assert.equal(resolve(['--web', '127.0.0.2:8080'])?.generateToken, true);
@@ -82,8 +83,11 @@ describe('the --web feature', () => {
         token: 'file-token-0123456789abcdef',
         generateToken: false,
         allowedHosts: ['a.example'],
+        recording: undefined,
       },
     );
+    // The record feature's flag, as the command line parses it beside --web: the charts read it.
+    assert.equal(webFeature.resolve({ web: '8080', record: 'run.db' }, {}, undefined)?.recording, 'run.db');
   });
 
   it('refuses a bad address or token file with one line naming the flag, the value and what is allowed', () => {

@@ -6,14 +6,8 @@ import { formatDuration, formatPercent, MISSING } from '../formatters/base-forma
 import type { TargetRow, TargetStatus } from '../pipeline/target-row.js';
 import { sanitizeForTerminal } from '../protocol/sanitize.js';
 
-/** A mark per status, distinct without colour. */
-export const STATUS_MARK: Readonly<Record<TargetStatus, string>> = {
-  up: '●',
-  connecting: '○',
-  stale: '◐',
-  reconnecting: '↻',
-  down: '✗',
-};
+// Shared with the web page, in the one module it bundles.
+export { STATUS_MARK } from './sort.js';
 
 /** Short words for the fleet table. */
 export const STATUS_SHORT: Readonly<Record<TargetStatus, string>> = {

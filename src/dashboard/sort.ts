@@ -1,11 +1,13 @@
 /**
- * The order and the filter of the fleet table. Pure: rows in, rows out.
+ * The order, the filter and the status marks of the fleet table, one module for the terminal
+ * dashboard and the web page (which bundles it: no Node.js and no DOM here), so that both
+ * read alike. Pure: rows in, rows out.
  *
  * `worst` (the default) puts first what needs a look: down, then reconnecting, then stale,
- * then the highest usage (the largest of CPU, memory, disk and GPU). A usage sort puts the
- * highest first and the targets that did not send the value last; `name` is natural order
- * (web-2 before web-10); `status` is worst status first. Choosing the same key again
- * reverses the whole order.
+ * then connecting, then the highest usage (the largest of CPU, memory, disk and GPU). A usage
+ * sort puts the highest first and the targets that did not send the value last; `name` is
+ * natural order (web-2 before web-10); `status` is worst status first. Ties go by name.
+ * Choosing the same key again reverses the whole order.
  */
 import type { TargetRow, TargetStatus } from '../pipeline/target-row.js';
 
@@ -18,7 +20,7 @@ export interface SortOrder {
 
 export const DEFAULT_SORT: SortOrder = { key: 'worst', reverse: false };
 
-/** The key letters of the fleet view. */
+/** The key letters of the fleet view (the terminal's and the page's). */
 export const SORT_KEYS: Readonly<Record<string, SortKey>> = {
   c: 'cpu',
   m: 'memory',
@@ -33,8 +35,30 @@ export function nextSort(current: SortOrder, key: SortKey): SortOrder {
   return current.key === key ? { key, reverse: !current.reverse } : { key, reverse: false };
 }
 
+/**
+ * What ordering reads from a row: a TargetRow gives it through {@link sortFields}, the page's
+ * rows carry these fields already. A usage is a percentage; null, undefined or NaN: not sent.
+ */
+export interface SortFields {
+  readonly name: string;
+  readonly status: TargetStatus;
+  readonly cpu: number | null | undefined;
+  readonly memory: number | null | undefined;
+  readonly disk: number | null | undefined;
+  readonly gpu: number | null | undefined;
+}
+
+/** A mark per status, distinct without colour, shown before the name. */
+export const STATUS_MARK: Readonly<Record<TargetStatus, string>> = {
+  up: '●',
+  connecting: '○',
+  stale: '◐',
+  reconnecting: '↻',
+  down: '✗',
+};
+
 /** Worst first. */
-const STATUS_RANK: Record<TargetStatus, number> = {
+const STATUS_RANK: Readonly<Record<TargetStatus, number>> = {
   down: 0,
   reconnecting: 1,
   stale: 2,
@@ -44,82 +68,84 @@ const STATUS_RANK: Record<TargetStatus, number> = {
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
+/** The fields ordering reads from a target's row. */
+export function sortFields(row: TargetRow): SortFields {
+  const snapshot = row.snapshot;
+  return {
+    name: row.name,
+    status: row.status,
+    cpu: snapshot?.cpu.usagePercent,
+    memory: snapshot?.memory.usagePercent,
+    disk: snapshot?.disk.usagePercent,
+    gpu: snapshot?.gpu?.usagePercent,
+  };
+}
+
+/** The comparator of `order`, for `Array.prototype.sort`. */
+export function sortComparator(order: SortOrder): (a: SortFields, b: SortFields) => number {
+  const base = baseComparator(order.key);
+  return order.reverse ? (a, b) => base(b, a) : base;
+}
+
 /** `rows` in `order` (a new array). */
 export function sortRows(rows: readonly TargetRow[], order: SortOrder): TargetRow[] {
-  const byName = (a: TargetRow, b: TargetRow) => collator.compare(a.name, b.name) || compareCodeUnits(a, b);
-  // The sort value of each row is computed once, not at every comparison.
-  const keyed = rows.map((row) => ({ row, value: sortValue(row, order.key) }));
-  keyed.sort((a, b) => {
-    let result = 0;
-    switch (order.key) {
-      case 'name':
-        break;
-      case 'status':
-      case 'worst':
-        result = STATUS_RANK[a.row.status] - STATUS_RANK[b.row.status] || descending(a.value, b.value);
-        break;
-      default:
-        result = descending(a.value, b.value);
-    }
-    return result || byName(a.row, b.row);
-  });
-  const sorted = keyed.map((entry) => entry.row);
-  return order.reverse ? sorted.reverse() : sorted;
+  // The fields of each row are read once, not at every comparison.
+  const keyed = rows.map((row) => ({ row, fields: sortFields(row) }));
+  const compare = sortComparator(order);
+  keyed.sort((a, b) => compare(a.fields, b.fields));
+  return keyed.map((entry) => entry.row);
+}
+
+/** Whether `name` contains `filter`, ignoring case and the spaces around it; an empty filter keeps all. */
+export function matchesFilter(name: string, filter: string): boolean {
+  const needle = filter.trim().toLowerCase();
+  return needle === '' || name.toLowerCase().includes(needle);
 }
 
 /** The rows whose name contains `filter`, ignoring case; all of them for an empty filter. */
-export function filterRows(rows: readonly TargetRow[], filter: string): TargetRow[] {
-  const needle = filter.trim().toLowerCase();
-  if (needle === '') return rows.slice();
-  return rows.filter((row) => row.name.toLowerCase().includes(needle));
+export function filterRows<R extends { readonly name: string }>(rows: readonly R[], filter: string): R[] {
+  return rows.filter((row) => matchesFilter(row.name, filter));
 }
 
-/** The largest of the usage percentages a target sent; undefined when it sent none. */
-export function worstUsage(row: TargetRow): number | undefined {
-  const snapshot = row.snapshot;
-  if (snapshot === null) return undefined;
+/** The largest of the usage percentages a row shows; undefined when it shows none. */
+export function worstUsage(row: SortFields): number | undefined {
   let worst: number | undefined;
-  for (const value of [
-    snapshot.cpu.usagePercent,
-    snapshot.memory.usagePercent,
-    snapshot.disk.usagePercent,
-    snapshot.gpu?.usagePercent,
-  ]) {
-    if (value !== undefined && !Number.isNaN(value) && (worst === undefined || value > worst)) worst = value;
+  for (const value of [row.cpu, row.memory, row.disk, row.gpu]) {
+    if (present(value) && (worst === undefined || value > worst)) worst = value;
   }
   return worst;
 }
 
-function sortValue(row: TargetRow, key: SortKey): number | undefined {
-  const snapshot = row.snapshot;
+function baseComparator(key: SortKey): (a: SortFields, b: SortFields) => number {
   switch (key) {
-    case 'cpu':
-      return snapshot?.cpu.usagePercent;
-    case 'memory':
-      return snapshot?.memory.usagePercent;
-    case 'disk':
-      return snapshot?.disk.usagePercent;
-    case 'gpu':
-      return snapshot?.gpu?.usagePercent;
+    case 'name':
+      return byName;
     case 'worst':
     case 'status':
-      return worstUsage(row);
+      return (a, b) =>
+        STATUS_RANK[a.status] - STATUS_RANK[b.status] ||
+        descending(worstUsage(a), worstUsage(b)) ||
+        byName(a, b);
     default:
-      return undefined;
+      return (a, b) => descending(a[key], b[key]) || byName(a, b);
   }
 }
 
+/** Natural order; names equal to the collator (case, accents) still get one fixed order. */
+function byName(a: SortFields, b: SortFields): number {
+  return collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+function present(value: number | null | undefined): value is number {
+  return value !== null && value !== undefined && !Number.isNaN(value);
+}
+
 /** Highest first; a missing value after every present one. */
-function descending(a: number | undefined, b: number | undefined): number {
-  const hasA = a !== undefined && !Number.isNaN(a);
-  const hasB = b !== undefined && !Number.isNaN(b);
+function descending(a: number | null | undefined, b: number | null | undefined): number {
+  const hasA = present(a);
+  const hasB = present(b);
   if (hasA && hasB) return b - a;
   if (hasA) return -1;
   if (hasB) return 1;
   return 0;
-}
-
-/** Names equal to the collator (case, accents) still get one fixed order. */
-function compareCodeUnits(a: TargetRow, b: TargetRow): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }

@@ -6,6 +6,12 @@
  *   /api/targets/NAME/history?since=T   HistorySeries of the points at or after T (epoch ms or
  *                                       ISO 8601; default: all that is held)
  *
+ * The history comes from memory (the last 600 points, one a second at most), and with
+ * `--record` from the recording before that (`source: "recording"`): a long span is read in
+ * round buckets (5 s, 1 min, 10 min, ...), each point the average over its bucket, so that the
+ * recorded part has about 1,500 points whatever the span (recording-history.ts). No answer
+ * has more than MAX_HISTORY_POINTS points: beyond, it is thinned evenly.
+ *
  * NAME is URL-encoded (`encodeURIComponent`). Errors are `{ error }` with a 4xx status.
  */
 import type { ServerResponse } from 'node:http';

@@ -60,3 +60,35 @@ export function emptySeries(target: string, source: HistorySeries['source'] = 'm
     cores: [],
   };
 }
+
+/**
+ * `older`'s points before `newer`'s first one, then `newer`'s: two parts of one target's past
+ * (the recording and the memory, or a long window fetched once and its live tail) as one
+ * series, without a point twice. The source is `recording` when either part came from it.
+ */
+export function joinSeries(older: HistorySeries, newer: HistorySeries): HistorySeries {
+  const cut = newer.t.length === 0 ? Number.POSITIVE_INFINITY : newer.t[0]!;
+  let kept = 0;
+  while (kept < older.t.length && older.t[kept]! < cut) kept++;
+  if (kept === 0) return newer;
+  const coreCount = Math.max(older.cores.length, newer.cores.length);
+  const join = (a: readonly (number | null)[] | undefined, b: readonly (number | null)[] | undefined) => {
+    const out = a === undefined ? new Array<number | null>(kept).fill(null) : a.slice(0, kept);
+    if (b === undefined) for (let k = 0; k < newer.t.length; k++) out.push(null);
+    else out.push(...b);
+    return out;
+  };
+  return {
+    target: newer.target,
+    source: older.source === 'recording' || newer.source === 'recording' ? 'recording' : 'memory',
+    t: [...older.t.slice(0, kept), ...newer.t],
+    cpu: join(older.cpu, newer.cpu),
+    memory: join(older.memory, newer.memory),
+    disk: join(older.disk, newer.disk),
+    gpu: join(older.gpu, newer.gpu),
+    gpuMemory: join(older.gpuMemory, newer.gpuMemory),
+    cpuTemperature: join(older.cpuTemperature, newer.cpuTemperature),
+    gpuTemperature: join(older.gpuTemperature, newer.gpuTemperature),
+    cores: Array.from({ length: coreCount }, (_, c) => join(older.cores[c], newer.cores[c])),
+  };
+}

@@ -56,6 +56,10 @@ class TargetRing {
     return this.#length;
   }
 
+  get firstTime(): number | undefined {
+    return this.#length === 0 ? undefined : this.#t[this.#index(0)];
+  }
+
   get lastTime(): number | undefined {
     return this.#length === 0 ? undefined : this.#t[this.#index(this.#length - 1)];
   }
@@ -198,6 +202,11 @@ export class MemoryHistory implements HistorySource {
 
   has(target: string): boolean {
     return this.#rings.has(target);
+  }
+
+  /** Time of the oldest point held for `target`: what came before is not in memory any more. */
+  oldest(target: string): number | undefined {
+    return this.#rings.get(target)?.firstTime;
   }
 
   async history(target: string, sinceMs: number): Promise<HistorySeries | undefined> {

@@ -23,6 +23,7 @@ import type { HistorySource } from './history-source.js';
 import { WebServer } from './http-server.js';
 import { LiveStream, type LiveStreamStats } from './live-stream.js';
 import { DEFAULT_ASSETS_DIR, loadPageAssets } from './page-assets.js';
+import { RecordingHistory } from './recording-history.js';
 
 /** Points of the CPU sparkline sent when a page connects. */
 const SPARK_POINTS = 30;
@@ -38,7 +39,12 @@ export interface WebSinkOptions {
   allowedHosts?: string[];
   /** Points kept in memory per target for the charts (one per second at most). @default 600 */
   historyPoints?: number;
-  /** Where the charts' history is read: the recording when there is one. @default the in-memory history */
+  /**
+   * The recording (`--record FILE`) the charts read beside the in-memory history, so that they
+   * reach back further than the memory holds (see recording-history.ts).
+   */
+  recording?: string;
+  /** Where the charts' history is read, when neither the memory nor `recording` fits. @default the in-memory history */
   historySource?: HistorySource;
   /** Folder of the built page. @default dist/web/assets of this package */
   assetsDir?: string;
@@ -71,6 +77,14 @@ export class WebSink implements Sink {
   #server: WebServer | undefined;
   #listening: Promise<AddressInfo> | undefined;
   #logger: Logger = silentLogger;
+  readonly #recording: RecordingHistory | undefined;
+  // The pipeline's logger is known only from start(): looked up at each use.
+  readonly #forwardingLogger: Logger = {
+    debug: (message) => this.#logger.debug(message),
+    info: (message) => this.#logger.info(message),
+    warn: (message) => this.#logger.warn(message),
+    error: (message) => this.#logger.error(message),
+  };
 
   constructor(options: WebSinkOptions = {}) {
     this.#options = options;
@@ -92,7 +106,14 @@ export class WebSink implements Sink {
     this.#history = new MemoryHistory(
       options.historyPoints === undefined ? {} : { capacity: options.historyPoints },
     );
-    this.#historySource = options.historySource ?? this.#history;
+    if (options.recording !== undefined) {
+      this.#recording = new RecordingHistory({
+        path: options.recording,
+        memory: this.#history,
+        logger: this.#forwardingLogger,
+      });
+    }
+    this.#historySource = options.historySource ?? this.#recording ?? this.#history;
   }
 
   /**
@@ -116,13 +137,7 @@ export class WebSink implements Sink {
           },
         },
         api: { context: () => this.#context, history: this.#historySource },
-        // The pipeline's logger is known only from start(): look it up at each use.
-        logger: {
-          debug: (message) => this.#logger.debug(message),
-          info: (message) => this.#logger.info(message),
-          warn: (message) => this.#logger.warn(message),
-          error: (message) => this.#logger.error(message),
-        },
+        logger: this.#forwardingLogger,
       });
       this.#server = server;
       // Until start(), a listening dashboard alone does not hold the process (see start()).
@@ -215,5 +230,6 @@ export class WebSink implements Sink {
     this.#server = undefined;
     this.#listening = undefined;
     await server?.close();
+    this.#recording?.close();
   }
 }

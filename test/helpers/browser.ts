@@ -19,6 +19,11 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // The same pixels from one launch to the next, for the README's screenshots.
+  '--force-color-profile=srgb',
+  '--font-render-hinting=none',
+  '--disable-partial-raster',
+  '--disable-skia-runtime-opts',
 ];
 
 export interface Browser {

@@ -2,6 +2,7 @@
  * `--web [HOST:]PORT`: the live web dashboard (src/web/) as a feature of the command line.
  * It listens on 127.0.0.1 unless told otherwise; any other address needs a token, read from
  * `--web-token-file` or generated for the run and printed once on stderr with the URL.
+ * With `--record FILE` too, the detail view's charts read the recording beside the memory.
  */
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -21,10 +22,14 @@ export interface WebSettings {
   /** True when the address needs a token and no file gave one: one is made for the run. */
   readonly generateToken: boolean;
   readonly allowedHosts: readonly string[];
+  /** The `--record` file, when recording too: the charts then reach back over it. */
+  readonly recording: string | undefined;
 }
 
 interface WebFlags {
   web?: string;
+  /** The record feature's flag: read here, not declared. */
+  record?: string;
   webTokenFile?: string;
   webAllowedHost?: string[];
 }
@@ -56,7 +61,7 @@ export const webFeature: CliFeature<WebSettings> = {
   },
 
   resolve(flags): WebSettings | undefined {
-    const { web, webTokenFile, webAllowedHost } = flags as WebFlags;
+    const { web, webTokenFile, webAllowedHost, record } = flags as WebFlags;
     if (web === undefined) {
       if (webTokenFile !== undefined)
         throw new UsageError('invalid --web-token-file: it needs --web [HOST:]PORT');
@@ -77,6 +82,7 @@ export const webFeature: CliFeature<WebSettings> = {
       token,
       generateToken: token === undefined && !isPrivateBind(address.host),
       allowedHosts: webAllowedHost ?? [],
+      recording: record,
     };
   },
 
@@ -87,6 +93,7 @@ export const webFeature: CliFeature<WebSettings> = {
       port: settings.address.port,
       ...(token === undefined ? {} : { token }),
       allowedHosts: [...settings.allowedHosts],
+      ...(settings.recording === undefined ? {} : { recording: settings.recording }),
     });
     try {
       // Listen now, so that a taken port is one clear line before anything else starts.

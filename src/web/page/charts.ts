@@ -73,6 +73,9 @@ export class Chart {
     const shown = lines.some((line) => line.values.some((value) => value !== null));
     this.#note.textContent = shown ? '' : series.t.length === 0 ? 'no data yet' : 'not sent by the server';
     this.#box.dataset.points = String(series.t.length);
+    // The span drawn (epoch ms), for tests and tools.
+    this.#box.dataset.from = String(series.t[0] ?? '');
+    this.#box.dataset.to = String(series.t[series.t.length - 1] ?? '');
     this.#box.dataset.empty = String(!shown);
     const x = series.t.map((t) => t / 1000);
     const data = [x, ...lines.map((line) => line.values)] as uPlot.AlignedData;

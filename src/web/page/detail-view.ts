@@ -3,18 +3,39 @@
  * charts over its history. The row comes live from the stream; the snapshot's facts and the
  * history are fetched again after each update of this target (at most one update a second, one
  * request of each kind in flight).
+ *
+ * The charts reach back as far as the user picks. The last ten minutes (the live tail, from the
+ * process's memory) are fetched at each update; a longer reach (from the recording, with
+ * `--record`) is fetched once a minute and joined to the tail, so that an open page asks the
+ * recording for hours of data once a minute rather than every second.
  */
+
+import { STATUS_MARK } from '../../dashboard/sort.js';
 import type { TargetRow } from '../../pipeline/target-row.js';
-import { STATUS_MARKS } from '../fleet-order.js';
-import type { HistorySeries } from '../history-source.js';
+import { type HistorySeries, joinSeries } from '../history-source.js';
 import { CHARTS, Chart } from './charts.js';
 import { element } from './dom.js';
 import { STATUS_WORDS } from './fleet-table.js';
 import { age, bytes, celsius, milliseconds, percent } from './format.js';
 import type { FleetStore } from './store.js';
 
-/** How far back the charts reach (the in-memory history holds ten minutes by default). */
-const WINDOW_MS = 10 * 60 * 1000;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/** How far back the charts may reach. The memory holds ten minutes by default; a recording, all it kept. */
+export const RANGES: readonly { readonly label: string; readonly ms: number }[] = [
+  { label: '10 min', ms: 10 * MINUTE_MS },
+  { label: '1 h', ms: HOUR_MS },
+  { label: '6 h', ms: 6 * HOUR_MS },
+  { label: '24 h', ms: 24 * HOUR_MS },
+  { label: '7 days', ms: 7 * 24 * HOUR_MS },
+];
+/** Without a recording the charts show what memory holds: the same as 10 min. */
+const DEFAULT_RANGE_MS = HOUR_MS;
+/** The live tail, fetched at each update. */
+const TAIL_MS = 10 * MINUTE_MS;
+/** How often a longer reach is fetched again (the tail fills in between). */
+const HEAD_REFRESH_MS = MINUTE_MS;
 
 export interface DetailParts {
   readonly title: HTMLElement;
@@ -22,6 +43,10 @@ export interface DetailParts {
   readonly facts: HTMLElement;
   readonly alerts: HTMLElement;
   readonly charts: HTMLElement;
+  /** The buttons that pick how far back the charts reach. */
+  readonly ranges: HTMLElement;
+  /** Where the charts' points come from. */
+  readonly source: HTMLElement;
 }
 
 export class DetailView {
@@ -32,10 +57,22 @@ export class DetailView {
   #row: TargetRow | undefined;
   #loading = false;
   #again = false;
+  #rangeMs = DEFAULT_RANGE_MS;
+  /** The longer reach, as last fetched, and when (server clock). */
+  #head: HistorySeries | undefined;
+  #headAt = 0;
 
   constructor(parts: DetailParts, store: FleetStore) {
     this.#parts = parts;
     this.#store = store;
+    for (const range of RANGES) {
+      const button = element('button', '', range.label);
+      button.type = 'button';
+      button.dataset.range = String(range.ms);
+      button.addEventListener('click', () => this.setRange(range.ms));
+      parts.ranges.append(button);
+    }
+    this.#showRange();
     store.onChange((changed) => {
       if (this.#name !== undefined && changed.has(this.#name)) {
         this.#renderLive();
@@ -51,9 +88,19 @@ export class DetailView {
     return this.#name;
   }
 
+  /** How far back the charts reach, ms. */
+  setRange(ms: number): void {
+    if (ms === this.#rangeMs) return;
+    this.#rangeMs = ms;
+    this.#head = undefined;
+    this.#showRange();
+    void this.#refresh();
+  }
+
   open(name: string): void {
     this.close();
     this.#name = name;
+    this.#head = undefined;
     this.#parts.title.textContent = name;
     this.#charts = CHARTS.map((spec) => new Chart(this.#parts.charts, spec));
     this.#renderLive();
@@ -63,6 +110,7 @@ export class DetailView {
   close(): void {
     this.#name = undefined;
     this.#row = undefined;
+    this.#head = undefined;
     for (const chart of this.#charts) chart.destroy();
     this.#charts = [];
     this.#parts.facts.replaceChildren();
@@ -84,7 +132,7 @@ export class DetailView {
       status.className = 'status st-down';
       return;
     }
-    status.textContent = `${STATUS_MARKS[row.status]} ${STATUS_WORDS[row.status]}`;
+    status.textContent = `${STATUS_MARK[row.status]} ${STATUS_WORDS[row.status]}`;
     status.className = `status st-${row.status}`;
     status.dataset.status = row.status;
     const list = element('ul', 'alert-list');
@@ -157,6 +205,19 @@ export class DetailView {
     this.#parts.facts.replaceChildren(list);
   }
 
+  #showRange(): void {
+    for (const button of this.#parts.ranges.querySelectorAll('button')) {
+      button.setAttribute('aria-pressed', String(Number(button.dataset.range) === this.#rangeMs));
+    }
+  }
+
+  #showSource(series: HistorySeries): void {
+    const source = this.#parts.source;
+    source.dataset.source = series.source;
+    source.textContent =
+      series.source === 'recording' ? 'from the recording (--record) and memory' : 'from memory';
+  }
+
   async #refresh(): Promise<void> {
     if (this.#loading) {
       this.#again = true;
@@ -167,15 +228,32 @@ export class DetailView {
     this.#loading = true;
     try {
       const path = `/api/targets/${encodeURIComponent(name)}`;
-      const since = this.#store.serverNow() - WINDOW_MS;
-      const [row, series] = await Promise.all([
+      const now = this.#store.serverNow();
+      const rangeMs = this.#rangeMs;
+      const long = rangeMs > TAIL_MS;
+      // Math.abs: the server's clock may have been learnt (or set back) since.
+      const headDue = long && (this.#head === undefined || Math.abs(now - this.#headAt) >= HEAD_REFRESH_MS);
+      const [row, tail, head] = await Promise.all([
         getJson<TargetRow>(path),
-        getJson<HistorySeries>(`${path}/history?since=${since}`),
+        getJson<HistorySeries>(`${path}/history?since=${now - Math.min(rangeMs, TAIL_MS)}`),
+        headDue ? getJson<HistorySeries>(`${path}/history?since=${now - rangeMs}`) : undefined,
       ]);
       if (name !== this.#name) return;
       if (row !== undefined) this.#row = row;
       this.#renderFacts();
-      if (series !== undefined) for (const chart of this.#charts) chart.update(series);
+      // The range changed meanwhile: what came is for the other one.
+      if (rangeMs !== this.#rangeMs) {
+        this.#again = true;
+        return;
+      }
+      if (head !== undefined) {
+        this.#head = head;
+        this.#headAt = now;
+      }
+      if (tail === undefined) return;
+      const series = long && this.#head !== undefined ? joinSeries(this.#head, tail) : tail;
+      for (const chart of this.#charts) chart.update(series);
+      this.#showSource(series);
     } finally {
       this.#loading = false;
       if (this.#again) {

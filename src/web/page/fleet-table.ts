@@ -1,19 +1,22 @@
 /**
- * The fleet table: one row per target, the columns and sort keys of the terminal dashboard.
+ * The fleet table: one row per target, the columns, marks and sort orders of the terminal
+ * dashboard (its sort.ts, bundled here).
  * Usable with 1,000 targets and more: only the rows in view exist in the DOM (a pool of row
  * elements moved as the list scrolls), each cell is written only when its text changes, and
  * the work of many updates in one frame is done once, in the next animation frame.
  */
-import type { TargetStatus } from '../../pipeline/target-row.js';
+
 import {
-  compareRows,
-  DEFAULT_ORDER,
-  nextOrder,
+  DEFAULT_SORT,
+  matchesFilter,
+  nextSort,
   SORT_KEYS,
   type SortKey,
   type SortOrder,
-  STATUS_MARKS,
-} from '../fleet-order.js';
+  STATUS_MARK,
+  sortComparator,
+} from '../../dashboard/sort.js';
+import type { TargetStatus } from '../../pipeline/target-row.js';
 import { element, setText } from './dom.js';
 import { age, celsius, levelClass, milliseconds, percent, sparkline } from './format.js';
 import type { FleetStore, PageRow } from './store.js';
@@ -81,7 +84,7 @@ export class FleetTable {
   readonly #orderLabel: HTMLElement;
   readonly #filterInput: HTMLInputElement;
   readonly #slots: Slot[] = [];
-  #order: SortOrder = DEFAULT_ORDER;
+  #order: SortOrder = DEFAULT_SORT;
   #filter = '';
   #sorted: PageRow[] = [];
   #needsSort = true;
@@ -142,7 +145,7 @@ export class FleetTable {
 
   /** Sorts by `key`; the same key again reverses. */
   sortBy(key: SortKey): void {
-    this.#order = nextOrder(this.#order, key);
+    this.#order = nextSort(this.#order, key);
     this.#needsSort = true;
     this.#showOrder();
     this.schedule();
@@ -252,10 +255,8 @@ export class FleetTable {
   #sort(): void {
     this.#needsSort = false;
     const rows: PageRow[] = [];
-    for (const row of this.#store.rows()) {
-      if (this.#filter === '' || row.name.toLowerCase().includes(this.#filter)) rows.push(row);
-    }
-    rows.sort(compareRows(this.#order));
+    for (const row of this.#store.rows()) if (matchesFilter(row.name, this.#filter)) rows.push(row);
+    rows.sort(sortComparator(this.#order));
     this.#sorted = rows;
   }
 
@@ -307,7 +308,7 @@ export class FleetTable {
     if (slot.row.dataset.status !== row.status) slot.row.dataset.status = row.status;
 
     const texts = [
-      STATUS_MARKS[row.status],
+      STATUS_MARK[row.status],
       row.name,
       row.host ?? 'n/a',
       percent(row.cpu),
@@ -350,12 +351,12 @@ export class FleetTable {
 
   #showOrder(): void {
     const words = ORDER_WORDS[this.#order.key];
-    this.#orderLabel.textContent = `sorted ${words[this.#order.reversed ? 1 : 0]}`;
+    this.#orderLabel.textContent = `sorted ${words[this.#order.reverse ? 1 : 0]}`;
     for (const [key, header] of this.#headers) {
       header.classList.toggle('sorted', key === this.#order.key);
       header.setAttribute(
         'aria-sort',
-        key !== this.#order.key ? 'none' : this.#order.reversed ? 'ascending' : 'descending',
+        key !== this.#order.key ? 'none' : this.#order.reverse ? 'ascending' : 'descending',
       );
     }
   }

@@ -41,6 +41,8 @@ function start(): void {
       facts: byId('detail-facts'),
       alerts: byId('detail-alerts'),
       charts: byId('detail-charts'),
+      ranges: byId('detail-ranges'),
+      source: byId('detail-source'),
     },
     store,
   );
