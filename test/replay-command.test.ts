@@ -144,6 +144,25 @@ describe('replay through the outputs of the command', () => {
     assert.equal(replay.stdout().trim().split('\n').length, 120 + 61, 'every record displayed');
   });
 
+  it('--on-alert at full speed: the command runs on real time, not killed when recorded seconds fly by', async () => {
+    const out = join(tmp, 'on-alert.txt');
+    const replay = runInProcess([
+      'replay',
+      session,
+      '--max-speed',
+      '--alert',
+      'cpu > 90 for 30s',
+      '--on-alert',
+      `sh -c 'sleep 0.3; echo "$ALERT_STATE $ALERT_TARGET" >> ${out}'`,
+      '-f',
+      'jsonl',
+    ]);
+    assert.equal(await replay.exit, 0, replay.stderr());
+    // Each command outlives the 10 s it is allowed in recorded time by far, in real time not.
+    assert.equal(readFileSync(out, 'utf8'), 'firing gpu-3\nresolved gpu-3\n');
+    assert.doesNotMatch(replay.stderr(), /timed out|killed/);
+  });
+
   it('--stats says what was replayed, in the display format', async () => {
     const replay = runInProcess(['replay', session, '--max-speed', '-f', 'json', '--stats']);
     assert.equal(await replay.exit, 0, replay.stderr());

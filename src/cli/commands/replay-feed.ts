@@ -6,15 +6,17 @@
  * When the recording ends, a run that only writes (line formats, files, deliveries) is over;
  * a run that shows or serves the state (`holds`: the dashboard, the web dashboard, the
  * Prometheus endpoint) keeps the final state on view, time standing still at the end of the
- * recording, until Ctrl-C (or `q`, or --duration).
+ * recording, until Ctrl-C (or `q`, or --duration). Alert deliveries alone keep real time:
+ * they deal with the world outside the recording.
  */
 import type { BaseFormatter } from '../../formatters/base-formatter.js';
 import { JsonFormatter } from '../../formatters/json-formatter.js';
 import type { Logger } from '../../logger.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
-import type { Sink } from '../../pipeline/sink.js';
+import type { Sink, SinkContext } from '../../pipeline/sink.js';
 import { sanitizeForTerminal } from '../../protocol/sanitize.js';
 import type { ReplayResult, ReplaySource } from '../../recording/replay-source.js';
+import { systemClock } from '../../transport/clock.js';
 import type { EndReason, RunFeed } from '../run.js';
 import type { CommandSinks } from '../sinks.js';
 
@@ -33,6 +35,20 @@ export interface ReplayFeedOptions {
 
 const PROGRAM = 'monitoring-websocket-client';
 
+/**
+ * Sinks that deal with the world outside the recording (alert deliveries): their timeouts,
+ * retries and resends are real time. On the recording's clock at --max-speed, a command
+ * allowed 10 s would be killed as soon as 10 recorded seconds went by, a few milliseconds.
+ */
+const REAL_TIME_SINKS = new Set(['on-alert', 'webhook', 'alertmanager']);
+
+/** Starts `sink` with the system clock in its context instead of the pipeline's. */
+function onRealTime(sink: Sink): void {
+  const start = sink.start;
+  if (start === undefined) return;
+  sink.start = (context: SinkContext) => start.call(sink, { ...context, clock: systemClock });
+}
+
 export class ReplayFeed implements RunFeed {
   readonly #source: ReplaySource;
   readonly #options: ReplayFeedOptions;
@@ -49,6 +65,7 @@ export class ReplayFeed implements RunFeed {
   }
 
   attach(sinks: Sink[]): void {
+    for (const sink of sinks) if (REAL_TIME_SINKS.has(sink.name)) onRealTime(sink);
     this.#pipeline = new Pipeline({
       sinks,
       clock: this.#source.clock,
