@@ -13,6 +13,7 @@ import { InvalidOptionError } from '../src/errors.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { parseFrame } from '../src/protocol/frame.js';
 import { normalizeMonitoringData } from '../src/protocol/normalize.js';
+import { FrameBatch } from '../src/recording/frame-batch.js';
 import { NUMBER_METRICS, RECORDED_METRICS, TEXT_METRICS, writeMetrics } from '../src/recording/metrics.js';
 import { queryRecording } from '../src/recording/query.js';
 import { RecorderSink } from '../src/recording/recorder-sink.js';
@@ -533,5 +534,37 @@ describe('RecorderSink', () => {
       /invalid flushRows: 1.5 \(expected a positive integer\)/,
     );
     assert.throws(() => new RecorderSink({ path: 'x.db', flushInterval: -1 }), /invalid flushInterval/);
+  });
+});
+
+describe('FrameBatch', () => {
+  it('hands over its buffer itself, and fills a buffer given back instead of new memory', () => {
+    const batch = new FrameBatch();
+    const texts = ['{"a": 1}', '{"b": "é°"}', '{}'];
+    for (const text of texts) batch.push(text);
+    const first = batch.take();
+    assert.equal(first.bytes.byteOffset, 0, 'a view from the start of an ArrayBuffer of its own');
+    assert.deepEqual(
+      first.lengths,
+      texts.map((t) => Buffer.byteLength(t)),
+    );
+    assert.equal(Buffer.from(first.bytes).toString('utf8'), texts.join(''));
+    assert.equal(batch.count, 0);
+    // The writer gives it back: the batch being filled when it comes is handed out next, then it is filled.
+    batch.push('{"c": 3}');
+    const second = batch.take();
+    assert.ok(second.bytes.buffer !== first.bytes.buffer, 'not given back yet: another buffer');
+    batch.recycle(first.bytes.buffer as ArrayBuffer);
+    batch.push('{"d": 4}');
+    const third = batch.take();
+    assert.ok(third.bytes.buffer !== first.bytes.buffer);
+    batch.push('{"e": 5}');
+    const fourth = batch.take();
+    assert.ok(fourth.bytes.buffer === first.bytes.buffer, 'the one given back');
+    assert.equal(Buffer.from(fourth.bytes).toString('utf8'), '{"e": 5}');
+    // One grown huge by a burst is let go.
+    batch.recycle(new ArrayBuffer(64 * 1024 * 1024));
+    batch.push('{}');
+    assert.ok(batch.take().bytes.buffer.byteLength < 64 * 1024 * 1024);
   });
 });

@@ -21,15 +21,23 @@ export const BLOB_BYTES = 64 * 1024;
 
 /** Bytes the buffer starts with; it doubles when a flush holds more. */
 const INITIAL_BYTES = 1024 * 1024;
-/** A buffer grown beyond this by a burst is given back after the flush; below, it is kept for the next. */
+/** A buffer grown beyond this by a burst is let go after its flush; below, it is used again. */
 const KEPT_BYTES = 8 * 1024 * 1024;
 
-/** The frames waiting for the next flush, as UTF-8 bytes and their lengths. */
+/**
+ * The frames waiting for the next flush, as UTF-8 bytes and their lengths. A flush hands the
+ * buffer itself to the writer (transferred to its thread, not copied: a copy of a flush's
+ * megabytes into fresh memory cost more than encoding the frames); the writer gives it back
+ * once the batch is committed ({@link recycle}), so two buffers take turns and none is
+ * allocated per flush.
+ */
 export class FrameBatch {
-  #buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  #buffer = newBuffer(INITIAL_BYTES);
   #used = 0;
   /** Byte length of each frame, in order. */
   #lengths: number[] = [];
+  /** A buffer back from the writer, for the next take. */
+  #spare: Buffer | undefined;
 
   get count(): number {
     return this.#lengths.length;
@@ -40,7 +48,7 @@ export class FrameBatch {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     const room = text.length * 3;
     if (this.#used + room > this.#buffer.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#used + room));
+      const bigger = newBuffer(Math.max(this.#buffer.length * 2, this.#used + room));
       this.#buffer.copy(bigger, 0, 0, this.#used);
       this.#buffer = bigger;
     }
@@ -49,14 +57,32 @@ export class FrameBatch {
     this.#lengths.push(bytes);
   }
 
-  /** Everything waiting, in a buffer of its own (to transfer to the writer), and empties the batch. */
+  /**
+   * Everything waiting, and empties the batch. `bytes` is a view from the start of an
+   * ArrayBuffer of its own, that the batch no longer touches: transfer it to the writer.
+   */
   take(): { bytes: Uint8Array; lengths: number[] } {
-    const taken = { bytes: new Uint8Array(this.#buffer.subarray(0, this.#used)), lengths: this.#lengths };
+    const taken = { bytes: new Uint8Array(this.#buffer.buffer, 0, this.#used), lengths: this.#lengths };
+    this.#buffer = this.#spare ?? newBuffer(INITIAL_BYTES);
+    this.#spare = undefined;
     this.#used = 0;
     this.#lengths = [];
-    // A burst of huge frames may have grown the buffer: give that memory back.
-    if (this.#buffer.length > KEPT_BYTES) this.#buffer = Buffer.allocUnsafe(INITIAL_BYTES);
     return taken;
+  }
+
+  /** Forgets what waits. */
+  clear(): void {
+    this.#used = 0;
+    this.#lengths = [];
+  }
+
+  /**
+   * A buffer taken earlier, back from the writer: the next take fills it rather than new
+   * memory. One grown beyond {@link KEPT_BYTES} by a burst is let go.
+   */
+  recycle(buffer: ArrayBuffer): void {
+    if (buffer.byteLength < INITIAL_BYTES || buffer.byteLength > KEPT_BYTES) return;
+    this.#spare = Buffer.from(buffer);
   }
 
   /** Forgets the `count` oldest frames. */
@@ -67,6 +93,14 @@ export class FrameBatch {
     this.#used -= bytes;
     this.#lengths.splice(0, count);
   }
+}
+
+/**
+ * A buffer with an ArrayBuffer of its own, starting at 0 (never a slice of Node's shared
+ * pool), so that it can be transferred to another thread.
+ */
+function newBuffer(bytes: number): Buffer {
+  return Buffer.allocUnsafeSlow(bytes);
 }
 
 export interface FrameBlob {

@@ -4,7 +4,8 @@
  *
  * The event loop only gathers: each record becomes numbers and texts in columns and its
  * frame's bytes in one buffer ({@link FrameBatch}), a few copies and no allocation per
- * field. A flush hands all of it to a worker thread (recorder-writer.ts), which commits it
+ * field. A flush hands all of it (the buffers themselves, transferred; the worker gives them
+ * back) to a worker thread (recorder-writer.ts), which commits it
  * in one transaction and compresses the frames, so that SQLite never delays the sockets.
  * A flush happens when {@link RecorderSinkOptions.flushRows} rows wait, or at the latest
  * {@link RecorderSinkOptions.flushInterval} after the first one came: never one transaction
@@ -186,6 +187,8 @@ export class RecorderSink implements Sink {
   /** When the oldest row waiting came (clock time); its flush is due an interval later. */
   #oldestPendingAt = 0;
   #numbers = new Float64Array(DEFAULT_FLUSH_ROWS * NUMBERS_PER_ROW);
+  /** Numbers of a batch the worker gave back, for the next flush. */
+  #spareNumbers: Float64Array<ArrayBuffer> | undefined;
   #texts: (string | null)[] = [];
   #frames = new FrameBatch();
   #events: BatchEvent[] = [];
@@ -443,9 +446,11 @@ export class RecorderSink implements Sink {
     this.#flushWanted = false;
     if (this.#pendingRows() === 0 && this.#newTargets.length === 0) return;
     const frames = this.#frames.take();
+    // The columns themselves go to the worker (transferred, not copied), and it gives them
+    // back with its answer: the next flush fills the spare ones meanwhile.
     const batch: RecorderBatch = {
       count: this.#count,
-      numbers: this.#numbers.slice(0, this.#count * NUMBERS_PER_ROW),
+      numbers: new Float64Array(this.#numbers.buffer, 0, this.#count * NUMBERS_PER_ROW),
       texts: this.#texts,
       frames: frames.bytes,
       frameLengths: frames.lengths,
@@ -453,6 +458,8 @@ export class RecorderSink implements Sink {
       targets: this.#newTargets,
     };
     this.#inFlight = { rows: this.#count, events: this.#events.length };
+    this.#numbers = this.#spareNumbers ?? new Float64Array(DEFAULT_FLUSH_ROWS * NUMBERS_PER_ROW);
+    this.#spareNumbers = undefined;
     this.#count = 0;
     this.#texts = [];
     this.#events = [];
@@ -469,6 +476,10 @@ export class RecorderSink implements Sink {
 
   #written(reply: WriterReply): void {
     if (reply.type !== 'written') return;
+    if (reply.buffers !== undefined) {
+      this.#spareNumbers = new Float64Array(reply.buffers.numbers);
+      this.#frames.recycle(reply.buffers.frames);
+    }
     if (reply.error !== undefined) {
       this.#failed('cannot write', reply.error);
       // The worker keeps the batch: it is tried again after an interval, unless closing.
@@ -553,7 +564,7 @@ export class RecorderSink implements Sink {
     this.#count = 0;
     this.#texts = [];
     this.#events = [];
-    this.#frames.take();
+    this.#frames.clear();
   }
 
   /** The target's index, telling the worker of a new one (or, with `update`, of its URI and labels). */

@@ -67,7 +67,14 @@ export type WriterRequest =
 
 export type WriterReply =
   | { type: 'opened'; error?: { code: string; message: string } }
-  | { type: 'written'; rows: number; events: number; error?: string }
+  | {
+      type: 'written';
+      rows: number;
+      events: number;
+      error?: string;
+      /** The batch's buffers, given back once it is committed, for the sink to fill again. */
+      buffers?: { numbers: ArrayBuffer; frames: ArrayBuffer };
+    }
   | { type: 'retained'; deleted: number; error?: string }
   | { type: 'closed' };
 
@@ -162,7 +169,12 @@ export class RecorderWriter {
       };
     }
     this.#failed = undefined;
-    return { type: 'written', rows: batch.count, events: batch.events.length };
+    return {
+      type: 'written',
+      rows: batch.count,
+      events: batch.events.length,
+      buffers: { numbers: batch.numbers.buffer as ArrayBuffer, frames: batch.frames.buffer as ArrayBuffer },
+    };
   }
 
   /** The batch's targets, snapshots (32 per statement), events where they came, and frames. */
@@ -281,4 +293,11 @@ export class RecorderWriter {
     }
     db.close();
   }
+}
+
+/** What a reply carries that is moved to the sink's thread rather than copied. */
+export function transferablesOf(reply: WriterReply): ArrayBuffer[] {
+  return reply.type === 'written' && reply.buffers !== undefined
+    ? [reply.buffers.numbers, reply.buffers.frames]
+    : [];
 }

@@ -98,8 +98,10 @@ export class ReplaySource {
 
   /**
    * Feeds the whole recording to `pipeline` and resolves when it is done, or as soon as
-   * `signal` aborts (then `aborted` is true). One replay at a time per source; it may be
-   * played again afterwards, from the start.
+   * `signal` aborts (then `aborted` is true). Recorded time then stands still at the end
+   * while timers keep running in real time ({@link ReplayClock.hold}), so a dashboard left
+   * open shows the final state. One replay at a time per source; it may be played again
+   * afterwards, from the start.
    */
   async play(pipeline: ReplayTarget, options: { signal?: AbortSignal } = {}): Promise<ReplayResult> {
     if (this.#playing) throw new Error('this recording is already playing');
@@ -153,6 +155,8 @@ export class ReplaySource {
       }
     } finally {
       this.#playing = false;
+      // What the sinks show from now on is the end of the recording (see ReplayClock.hold).
+      this.clock.hold();
     }
     result.aborted = signal?.aborted ?? false;
     result.recordedMs = last - origin;

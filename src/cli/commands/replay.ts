@@ -4,26 +4,26 @@
  * pace (`--speed N`) or as fast as possible (`--max-speed`); or, with `--serve [HOST:]PORT`,
  * served as a monitoring WebSocket server that any client can watch.
  *
- * The pieces are exported for the main command, which routes `replay` through the same
- * options and sinks as live watching: {@link declareReplayFlags}, {@link resolveReplaySettings},
- * {@link openReplay} (a ReplaySource: build the Pipeline on `source.clock`, then
- * `source.play(pipeline, { signal })`), and {@link serveReplay}. {@link runReplay} is the
- * command on its own, with the display (the line formats) as its only sink.
+ * Replay is a source, not a command of its own: `run()` parses `replay FILE ...` with the
+ * live command's program (every output flag, every feature) turned into the replay one by
+ * {@link toReplayProgram}, checks it with {@link checkReplayFlags}, and assembles the same
+ * sinks as for live targets; only the feed differs (replay-feed.ts instead of the fleet).
+ * This file holds what is replay's own: its flags and settings, the flags it refuses, its
+ * rules file, opening the recording, and `--serve`.
  */
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { FORMAT_TYPES, type FormatType } from '../../config.js';
+import type { EventEmitter } from 'node:events';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { parse as parseYaml } from 'yaml';
 import { InvalidOptionError, MonitoringError } from '../../errors.js';
-import { createFormatter } from '../../formatters/create-formatter.js';
-import { shouldUseColor } from '../../output/color-support.js';
-import { Pipeline } from '../../pipeline/pipeline.js';
 import { parseTimePoint, TIME_HELP } from '../../recording/duration.js';
 import { RecordingError } from '../../recording/recording-error.js';
 import type { ReplaySpeed } from '../../recording/replay-clock.js';
 import { isLoopbackHost, ReplayServer } from '../../recording/replay-server.js';
 import { ReplaySource } from '../../recording/replay-source.js';
 import { DEFAULT_SERVER_HOST } from '../../server/server-options.js';
-import { DisplaySink } from '../../sinks/display-sink.js';
+import type { TargetsFileSections } from '../feature.js';
 import { UsageError } from '../options.js';
 import type { CliIo } from '../run.js';
 
@@ -221,65 +221,176 @@ function aborted(signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** `replay FILE ...` on its own (the arguments after the word `replay`). Resolves to the exit code. */
-export async function runReplay(argv: string[], io: CliIo): Promise<number> {
-  const program = declareReplayFlags(
-    new Command('replay')
+/**
+ * Options of the live command that mean nothing for a recording (where to connect, how to
+ * reconnect, what to present): refused by name, never silently ignored.
+ */
+const LIVE_ONLY = new Set([
+  'uri',
+  'targets',
+  'demo',
+  'reconnect',
+  'reconnectInterval',
+  'maxReconnects',
+  'pingInterval',
+  'pingTimeout',
+  'connectTimeout',
+  'maxPayload',
+  'header',
+  'tokenFile',
+  'ca',
+  'cert',
+  'key',
+  'insecure',
+]);
+
+/** Replay's own options: the only ones `--serve` takes (with --no-color, harmless). */
+const SERVE_OPTIONS = new Set([
+  'speed',
+  'maxSpeed',
+  'serve',
+  'serveTokenFile',
+  'target',
+  'since',
+  'until',
+  'color',
+]);
+
+const REPLAY_EXAMPLES = `
+Examples:
+  ${PROGRAM} replay fleet.db --speed 10 -f detailed       ten times as fast, in any format
+  ${PROGRAM} replay fleet.db --max-speed -f jsonl | jq .    every frame, as fast as possible
+  ${PROGRAM} replay fleet.db --dashboard                  the recorded targets, as they were
+  ${PROGRAM} replay fleet.db --max-speed --alerts rules.yaml --events events.jsonl
+  ${PROGRAM} replay fleet.db --max-speed --web 8080       the end state, in a browser
+  ${PROGRAM} replay monitoring.log --since 2026-11-25T02:00Z --until 2026-11-25T03:00Z
+  ${PROGRAM} replay fleet.db --serve 8765                 any client can watch it
+
+The pipeline runs in the recording's time: ages, staleness and alert durations are those of
+the recorded session. Line formats and files end with the recording (exit 0); --dashboard,
+--web and --prometheus keep showing its final state until Ctrl-C (q in the dashboard).
+`;
+
+/**
+ * Turns the live command's program (its options and every feature declared) into the
+ * replay one: a FILE argument, replay's flags, `--alerts FILE`, the live-only options hidden
+ * from the help (still parsed, so that {@link checkReplayFlags} can name them).
+ */
+export function toReplayProgram(program: Command): Command {
+  for (const option of program.options) {
+    if (LIVE_ONLY.has(option.attributeName())) option.hideHelp();
+  }
+  // The live examples (-u, --demo) would mislead here. (A commander Command is an EventEmitter;
+  // its help texts are listeners of `afterHelp`.)
+  (program as unknown as EventEmitter).removeAllListeners('afterHelp');
+  return declareReplayFlags(
+    program
       .name(`${PROGRAM} replay`)
-      .description('Play a recording (--record or --save-data) again, or serve it to any client.')
+      .description(
+        'Play a recording (--record or --save-data) again through every output of the command, or serve it to any client.',
+      )
       .argument('<file>', 'a recording (SQLite, from --record) or a save-data file')
-      .addOption(new Option('-f, --format <format>', 'output format').choices(FORMAT_TYPES).default('simple'))
-      .option('--no-color', 'no colours'),
-  )
-    .helpOption('-h, --help', 'print this help and exit')
-    .allowExcessArguments(false)
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
-      outputError: (text, write) => write(text.startsWith('error:') ? `${PROGRAM}: ${text}` : text),
-    });
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    throw error;
-  }
+      .option(
+        '--alerts <file>',
+        'alert rules from the alerts: section of FILE (YAML or JSON; a targets file will do)',
+      ),
+  ).addHelpText('after', REPLAY_EXAMPLES);
+}
+
+/**
+ * The flags given that replay cannot honour, as a usage error naming the first: a live-only
+ * option, an output with `--serve`, an output file that is the recording itself.
+ * @throws UsageError
+ */
+export function checkReplayFlags(program: Command, file: string): void {
   const flags = program.opts<Record<string, unknown>>();
-  let source: ReplaySource;
-  let settings: ReplaySettings;
-  try {
-    settings = resolveReplaySettings(program.args[0]!, flags);
-    if (settings.serve !== undefined) return await serveReplay(settings, io);
-    source = await openReplay(settings);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`${PROGRAM}: error: ${error.message}\n`);
-      return 2;
+  const serving = flags.serve !== undefined;
+  for (const option of program.options) {
+    const name = option.attributeName();
+    if (program.getOptionValueSource(name) !== 'cli') continue;
+    const flag =
+      option.short && option.long ? `${option.short}/${option.long}` : (option.long ?? option.flags);
+    if (LIVE_ONLY.has(name)) {
+      const hint =
+        name === 'targets' || name === 'uri'
+          ? '; the targets are those of the recording (--target NAME picks some)'
+          : '';
+      throw new UsageError(
+        `${flag} does not apply to replay: it plays a recording and connects to no server${hint}`,
+      );
     }
-    throw error;
+    if (serving && !SERVE_OPTIONS.has(name)) {
+      throw new UsageError(
+        `${flag} does not apply to replay --serve: it serves the recording to other clients and shows nothing here`,
+      );
+    }
   }
-  const color = shouldUseColor({
-    stream: io.stdout as { isTTY?: boolean },
-    env: io.env ?? process.env,
-    requested: flags.color === false ? false : undefined,
-  });
-  const display = new DisplaySink({
-    formatter: createFormatter(flags.format as FormatType, { color, showSource: source.targets.length > 1 }),
-    output: io.stdout,
-    notices: io.stderr,
-  });
-  const pipeline = new Pipeline({
-    sinks: [display],
-    clock: source.clock,
-    onSinkError: (sink, error) => io.stderr.write(`${PROGRAM}: error: ${sink}: ${error.message}\n`),
-  });
+  for (const [flag, path] of [
+    ['--record', flags.record],
+    ['--save-data', flags.saveData],
+    ['--events', flags.events],
+  ] as const) {
+    if (typeof path === 'string' && sameFile(path, file)) {
+      throw new UsageError(
+        `invalid ${flag}: "${path}" is the recording being replayed (write to another file)`,
+      );
+    }
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
   try {
-    await pipeline.start();
-    await source.play(pipeline, io.signal ? { signal: io.signal } : {});
-  } finally {
-    await pipeline.close();
-    source.close();
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
   }
-  return 0;
+}
+
+/** A rules file larger than this is refused. */
+const MAX_RULES_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * `--alerts FILE`: the sections of a YAML or JSON file, for the features, as a targets file
+ * hands them (the alerts feature checks its `alerts:` section). Its `targets:`, if any, are
+ * not used: a replay's targets are those of the recording.
+ * @throws UsageError naming the flag, the file and what is wrong.
+ */
+export function readAlertsFile(path: string): TargetsFileSections {
+  let text: string;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new UsageError(`invalid --alerts: "${path}" (not a regular file)`);
+    if (stat.size > MAX_RULES_FILE_BYTES) {
+      throw new UsageError(`invalid --alerts: "${path}" (larger than ${MAX_RULES_FILE_BYTES} bytes)`);
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(
+      `invalid --alerts: "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text, { maxAliasCount: 100 });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new UsageError(`invalid --alerts: "${path}": not YAML or JSON (${reason})`);
+  }
+  if (
+    document === null ||
+    typeof document !== 'object' ||
+    Array.isArray(document) ||
+    !('alerts' in document)
+  ) {
+    throw new UsageError(`invalid --alerts: "${path}" (expected an alerts: section, a list of rules)`);
+  }
+  const { targets: _targets, ...sections } = document as Record<string, unknown>;
+  return { path, sections };
+}
+
+/** `replay FILE ...` (the arguments after the word `replay`): the command's `run`, for callers that have them split. */
+export async function runReplay(argv: string[], io: CliIo): Promise<number> {
+  const { run } = await import('../run.js');
+  return run(['replay', ...argv], io);
 }
