@@ -12,6 +12,7 @@
  */
 
 import type * as Library from '../src/index.js';
+import type * as WebEntry from '../src/web/index.js';
 import { FAN_IN_BATCH, measureWindow } from './baselines.js';
 import type { FanInResult } from './results.js';
 
@@ -27,9 +28,12 @@ export type WebChildMessage =
   | { event: 'failed'; error: string };
 
 async function main(spec: WebChildSpec): Promise<void> {
-  const { MonitoringFleet, WebSink } = (await import(
+  const { MonitoringFleet } = (await import(
     new URL('../dist/index.js', import.meta.url).href
   )) as typeof Library;
+  const { WebSink } = (await import(
+    new URL('../dist/web/index.js', import.meta.url).href
+  )) as typeof WebEntry;
   const web = spec.web ? new WebSink({ port: 0 }) : undefined;
   let received = 0;
   const counter = { name: 'count', write: () => void received++ };
