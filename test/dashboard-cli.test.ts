@@ -94,6 +94,39 @@ describe('--dashboard in-process (run(argv, io)) on a stream that says it is a t
       await server.close();
     }
   });
+
+  it('holds the log lines asked for on stderr while the screen is up, and writes them once it is given back', async () => {
+    const server = await TestServer.start();
+    server.wss.on('connection', (socket) =>
+      socket.send(JSON.stringify(monitoringMessage({ cpu: 42, hostname: 'solo-host' }))),
+    );
+    const stdout = Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30 });
+    let written = '';
+    stdout.on('data', (chunk: Buffer) => {
+      written += chunk.toString();
+    });
+    const stderr = new PassThrough();
+    let errors = '';
+    let errorsWhileDrawn = '';
+    stderr.on('data', (chunk: Buffer) => {
+      errors += chunk.toString();
+      if (!written.endsWith('\u001b[?1049l')) errorsWhileDrawn += chunk.toString();
+    });
+    const stop = new AbortController();
+    try {
+      const running = run(
+        ['--dashboard', '--dashboard-refresh', '0.2', '-u', `solo=${server.url}`, '--no-color', '--verbose'],
+        { stdout, stderr, env: {}, signal: stop.signal },
+      );
+      await until(() => /CPU +42\.0% /.test(written), 20_000, 'the data on screen');
+      stop.abort();
+      assert.equal(await running, 0, errors);
+      assert.equal(errorsWhileDrawn, '', 'no log line drawn over the screen');
+      assert.match(errors, / DEBUG options: /, 'the log lines, after the screen was given back');
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('--dashboard in a real terminal (tmux)', () => {

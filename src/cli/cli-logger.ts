@@ -17,6 +17,8 @@ const LOG_FILE_SIZE = 10 * 1024 * 1024;
 const LOG_FILE_KEEP = 5;
 /** Log lines waiting for a slow disk beyond which new ones are dropped (counted, then said). */
 const LOG_FILE_MAX_PENDING = 4 * 1024 * 1024;
+/** stderr lines kept while they are held (see `holdStderr`). */
+export const MAX_HELD_LINES = 1000;
 
 export interface CliLoggerOptions {
   /** Lowest level written to stderr; undefined writes nothing there. */
@@ -25,6 +27,12 @@ export interface CliLoggerOptions {
   /** Log file path and its lowest level. */
   file?: { path: string; level: LogLevel };
   redact: (text: string) => string;
+  /**
+   * Hold the stderr lines instead of writing them, and write them at `close()`: while the
+   * terminal dashboard owns the screen, a line on stderr would be drawn over it. At most
+   * {@link MAX_HELD_LINES} are kept (the newest), the others counted.
+   */
+  holdStderr?: boolean;
 }
 
 export interface CliLogger extends Logger {
@@ -55,6 +63,19 @@ export function createCliLogger(options: CliLoggerOptions): CliLogger {
     fileRank = RANK[level];
   }
   const minRank = Math.min(stderrRank, fileRank);
+  const held: string[] = [];
+  let heldDropped = 0;
+  const toStderr = (line: string): void => {
+    if (!options.holdStderr) {
+      options.stderr.write(line);
+      return;
+    }
+    if (held.length === MAX_HELD_LINES) {
+      held.shift();
+      heldDropped++;
+    }
+    held.push(line);
+  };
 
   const toFile = (line: string): void => {
     if (file === undefined) return;
@@ -78,7 +99,7 @@ export function createCliLogger(options: CliLoggerOptions): CliLogger {
     if (rank < minRank) return;
     const extra = args.length > 0 ? ` ${args.map(describe).join(' ')}` : '';
     const line = `${new Date().toISOString()} ${level} ${options.redact(sanitizeForTerminal(message + extra))}\n`;
-    if (rank >= stderrRank) options.stderr.write(line);
+    if (rank >= stderrRank) toStderr(line);
     if (rank >= fileRank) toFile(line);
   };
 
@@ -87,7 +108,14 @@ export function createCliLogger(options: CliLoggerOptions): CliLogger {
     info: (message, ...args) => log('INFO', message, args),
     warn: (message, ...args) => log('WARNING', message, args),
     error: (message, ...args) => log('ERROR', message, args),
-    close: () => file?.close() ?? Promise.resolve(),
+    close: () => {
+      if (heldDropped > 0) {
+        options.stderr.write(`(${heldDropped} earlier log lines were dropped while the dashboard was on)\n`);
+      }
+      for (const line of held.splice(0)) options.stderr.write(line);
+      heldDropped = 0;
+      return file?.close() ?? Promise.resolve();
+    },
   };
 }
 

@@ -192,6 +192,8 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
       ? { file: { path: options.logFile, level: options.verbose ? 'DEBUG' : (options.logLevel ?? 'INFO') } }
       : {}),
     redact,
+    // The dashboard owns the screen: log lines meant for stderr wait for it to give it back.
+    holdStderr: command.features.some((f) => f.feature.name === 'dashboard'),
   });
   for (const warning of options.warnings) io.stderr.write(`${PROGRAM}: warning: ${warning}\n`);
   if (options.insecure || options.targets.some((t) => t.insecure)) {
