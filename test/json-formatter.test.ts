@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   escapeJsonForTerminal,
   JsonFormatter,
@@ -153,7 +154,30 @@ describe('escapeJsonForTerminal', () => {
     const safe = '{"a":"héllo ✓"}';
     assert.equal(escapeJsonForTerminal(safe), safe);
     assert.equal(escapeJsonForTerminal('"\u0085\u2066\u2028\u007f"'), '"\\u0085\\u2066\\u2028\\u007f"');
+    // Plain ASCII takes a shorter way; DEL is the one character of it to escape.
+    assert.equal(escapeJsonForTerminal('{"a":"x\u007fy"}'), '{"a":"x\\u007fy"}');
     assert.equal(JSON.parse(escapeJsonForTerminal(JSON.stringify('\\\u009b'))), '\\\u009b');
+  });
+
+  it('escapes any text as its full character set says, ASCII or not', () => {
+    const unsafe =
+      /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/;
+    const character = fc.oneof(
+      fc.constantFrom('a', '"', '{', '\u007f', '\u0085', '\u00e9', '\u202e', '\u{e0041}'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: character, maxLength: 30 }), (text) => {
+        // The reference: every character of the set as \uXXXX, each UTF-16 unit on its own.
+        const expected = text.replace(new RegExp(unsafe.source, 'g'), (found) =>
+          [...Array(found.length).keys()]
+            .map((k) => `\\u${found.charCodeAt(k).toString(16).padStart(4, '0')}`)
+            .join(''),
+        );
+        assert.equal(escapeJsonForTerminal(text), expected, JSON.stringify(text));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('escapes invisible characters too, tag characters as both halves of their pair', () => {
