@@ -208,6 +208,22 @@ describe('the command with alerts', () => {
     }
   });
 
+  it('reads the rules of --alerts FILE while watching live, as a replay does', async () => {
+    const rules = join(tmp, 'rules.yaml');
+    await writeFile(rules, 'alerts:\n  - { rule: cpu > 90, severity: critical }\n');
+    const server = await TestServer.start();
+    server.wss.on('connection', (socket) => socket.send(metricsFrame({ cpu: 95.5 })));
+    const run = runInProcess(['-u', `web1=${server.url}`, '--alerts', rules]);
+    try {
+      await until(() => run.stderr().includes('» alert FIRING web1'), 5000, 'the alert of the file');
+      assert.match(run.stderr(), /» alert FIRING web1 \[critical\] cpu > 90 \(cpu 95\.5 % > 90 %\)/);
+    } finally {
+      run.interrupt();
+      await run.exit;
+      await server.close();
+    }
+  });
+
   it('refuses a malformed rule or delivery with one line and exit 2', async () => {
     const file = join(tmp, 'bad-alerts.yaml');
     await writeFile(
@@ -226,6 +242,12 @@ describe('the command with alerts', () => {
       ],
       [['--alertmanager', 'nope'], /invalid --alertmanager: "nope"/],
       [['--targets', file], /alerts\[0\]\.severity/],
+      [['--alerts', file], /invalid .*bad-alerts\.yaml: .*severity/],
+      [['--alerts', join(tmp, 'missing.yaml')], /invalid --alerts: ".*missing\.yaml" \(ENOENT\)/],
+      [
+        ['--targets', file, '--alerts', file],
+        /--alerts .*bad-alerts\.yaml: .*bad-alerts\.yaml has an alerts: section too; give the rules in one of them/,
+      ],
     ];
     for (const [argv, expected] of cases) {
       const run = runInProcess(argv);

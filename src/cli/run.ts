@@ -22,6 +22,7 @@ import {
   secretsOfArguments,
 } from '../redact.js';
 import { systemClock, type TimerHandle } from '../transport/clock.js';
+import { readAlertsFile } from './alerts-file.js';
 import { createCliLogger } from './cli-logger.js';
 import type { ReplaySettings } from './commands/replay.js';
 import type { TargetsFileSections } from './feature.js';
@@ -125,8 +126,16 @@ function parseArguments(
     // The server's address and token from the environment mean nothing to a replay.
     const { MONITORING_WEBSOCKET_URI: _uri, MONITORING_TOKEN: _token, ...replayEnv } = env;
     options = { ...resolveOptions(flags, readEnvironmentConfig(replayEnv), replayEnv), warnings: [] };
-    const alertsFile = (flags as { alerts?: string }).alerts;
-    fileSections = alertsFile === undefined ? undefined : replay.readAlertsFile(alertsFile);
+  }
+  const alertsFile = (flags as { alerts?: string }).alerts;
+  if (alertsFile !== undefined) {
+    // Rules in one place: a second list would leave unclear which one the user meant.
+    if (fileSections?.sections.alerts !== undefined) {
+      throw new UsageError(
+        `--alerts ${alertsFile}: ${fileSections.path} has an alerts: section too; give the rules in one of them`,
+      );
+    }
+    fileSections = readAlertsFile(alertsFile);
   }
   const features: ActiveFeature[] = [];
   for (const feature of FEATURES) {

@@ -12,10 +12,9 @@
  * rules file, opening the recording, and `--serve`.
  */
 import type { EventEmitter } from 'node:events';
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { InvalidOptionError, MonitoringError } from '../../errors.js';
 import { parseTimePoint, TIME_HELP } from '../../recording/duration.js';
 import { RecordingError } from '../../recording/recording-error.js';
@@ -23,7 +22,6 @@ import type { ReplaySpeed } from '../../recording/replay-clock.js';
 import { isLoopbackHost, ReplayServer } from '../../recording/replay-server.js';
 import { ReplaySource } from '../../recording/replay-source.js';
 import { DEFAULT_SERVER_HOST } from '../../server/server-options.js';
-import type { TargetsFileSections } from '../feature.js';
 import { UsageError } from '../options.js';
 import type { CliIo } from '../run.js';
 
@@ -273,7 +271,7 @@ the recorded session. Line formats and files end with the recording (exit 0); --
 
 /**
  * Turns the live command's program (its options and every feature declared) into the
- * replay one: a FILE argument, replay's flags, `--alerts FILE`, the live-only options hidden
+ * replay one: a FILE argument, replay's flags, the live-only options hidden
  * from the help (still parsed, so that {@link checkReplayFlags} can name them).
  */
 export function toReplayProgram(program: Command): Command {
@@ -289,11 +287,7 @@ export function toReplayProgram(program: Command): Command {
       .description(
         'Play a recording (--record or --save-data) again through every output of the command, or serve it to any client.',
       )
-      .argument('<file>', 'a recording (SQLite, from --record) or a save-data file')
-      .option(
-        '--alerts <file>',
-        'alert rules from the alerts: section of FILE (YAML or JSON; a targets file will do)',
-      ),
+      .argument('<file>', 'a recording (SQLite, from --record) or a save-data file'),
   ).addHelpText('after', REPLAY_EXAMPLES);
 }
 
@@ -344,49 +338,6 @@ function sameFile(a: string, b: string): boolean {
   } catch {
     return resolve(a) === resolve(b);
   }
-}
-
-/** A rules file larger than this is refused. */
-const MAX_RULES_FILE_BYTES = 16 * 1024 * 1024;
-
-/**
- * `--alerts FILE`: the sections of a YAML or JSON file, for the features, as a targets file
- * hands them (the alerts feature checks its `alerts:` section). Its `targets:`, if any, are
- * not used: a replay's targets are those of the recording.
- * @throws UsageError naming the flag, the file and what is wrong.
- */
-export function readAlertsFile(path: string): TargetsFileSections {
-  let text: string;
-  try {
-    const stat = statSync(path);
-    if (!stat.isFile()) throw new UsageError(`invalid --alerts: "${path}" (not a regular file)`);
-    if (stat.size > MAX_RULES_FILE_BYTES) {
-      throw new UsageError(`invalid --alerts: "${path}" (larger than ${MAX_RULES_FILE_BYTES} bytes)`);
-    }
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(
-      `invalid --alerts: "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
-    );
-  }
-  let document: unknown;
-  try {
-    document = parseYaml(text, { maxAliasCount: 100 });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new UsageError(`invalid --alerts: "${path}": not YAML or JSON (${reason})`);
-  }
-  if (
-    document === null ||
-    typeof document !== 'object' ||
-    Array.isArray(document) ||
-    !('alerts' in document)
-  ) {
-    throw new UsageError(`invalid --alerts: "${path}" (expected an alerts: section, a list of rules)`);
-  }
-  const { targets: _targets, ...sections } = document as Record<string, unknown>;
-  return { path, sections };
 }
 
 /** `replay FILE ...` (the arguments after the word `replay`): the command's `run`, for callers that have them split. */

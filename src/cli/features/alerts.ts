@@ -1,6 +1,6 @@
 /**
- * Alerts on the command line: `--alert RULE` (repeatable) and the targets file's `alerts:`
- * section, `--alert-margin`, and the deliveries `--on-alert CMD`, `--webhook URL`,
+ * Alerts on the command line: `--alert RULE` (repeatable) and the `alerts:` section of the
+ * targets file or of `--alerts FILE` (read by src/cli/alerts-file.ts), `--alert-margin`, and the deliveries `--on-alert CMD`, `--webhook URL`,
  * `--alertmanager URL`. Every alert is also a notice on stderr, and an `alert` event for
  * `--events`. The feature is on when a rule or a delivery is given; then the servers' own
  * alerts are delivered too.
@@ -61,6 +61,12 @@ export const alertsFeature: CliFeature<AlertSettings> = {
           '--alert <rule>',
           'alert rule (repeatable): "cpu > 90 for 30s", "disk >= 85", "stale 15s" (no data for 15 s); metrics: cpu, memory, disk, gpu, gpu_memory, gpu_temperature, cpu_temperature',
         ).argParser(collect),
+      )
+      .addOption(
+        new Option(
+          '--alerts <file>',
+          "alert rules from the alerts: section of FILE (YAML or JSON; a targets file will do), instead of the --targets file's",
+        ),
       )
       .addOption(
         new Option(
