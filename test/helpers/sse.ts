@@ -46,8 +46,10 @@ export class SseReader {
 
   static open(url: string, headers: Record<string, string> = {}): Promise<SseReader> {
     return new Promise((resolve, reject) => {
-      const req = request(url, { headers: { Accept: 'text/event-stream', ...headers } }, (response) =>
-        resolve(new SseReader(req, response)),
+      const req = request(
+        url,
+        { headers: { Accept: 'text/event-stream', ...headers }, agent: false },
+        (response) => resolve(new SseReader(req, response)),
       );
       req.on('error', reject);
       req.end();

@@ -27,7 +27,9 @@ export function httpGet(
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: options.method ?? 'GET', headers: options.headers ?? {} },
+      // A connection of its own (no keep-alive pool): a request after a server closed must not
+      // land on a pooled socket of the closed server ("socket hang up" instead of ECONNREFUSED).
+      { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false },
       (response) => {
         let body = '';
         response.setEncoding('utf8');
