@@ -508,92 +508,24 @@ export async function memorySuite(
 
 // ---- 4. fan-in ------------------------------------------------------------------------------------
 
-export async function fanInSuite(
-  server: BenchServer,
-  settings: Settings,
-  progress: (text: string) => void,
-): Promise<Row[]> {
-  const results = await inRounds(
-    settings.fanInRounds,
-    ['bare', 'lib', 'fleet'] as const,
-    async (impl) => {
-      const uri = server.url('/fanin', { interval: 1000 });
-      const { result } = await runChild<FanInResult>({
-        case: 'fanin',
-        impl,
-        uri,
-        count: settings.fanInClients,
-        warmupMs: settings.fanInWarmupMs,
-        windowMs: settings.fanInWindowMs,
-      });
-      return result;
-    },
-    (text) => progress(`fan-in ${text}`),
-  );
-  const clients = settings.fanInClients.toLocaleString('en-US');
-  const suite = `4. fan-in: ${clients} clients in one process, 1 msg/s each (CPU over ${settings.fanInWindowMs / 1000} s)`;
-  const rate = (r: FanInResult) => r.messagesInWindow / (r.windowMs / 1000);
-  const note = `messages/s seen: library ${summarize(results.lib.map(rate)).median.toFixed(0)}, bare ${summarize(results.bare.map(rate)).median.toFixed(0)}`;
-  return [
-    compared(
-      suite,
-      `${clients} MonitoringClient: CPU`,
-      '% of a core',
-      results.lib.map((r) => r.cpuPercent),
-      `${clients} bare ws: CPU`,
-      results.bare.map((r) => r.cpuPercent),
-      { on: 'ratio', op: '<=', limit: 1.5 },
-    ),
-    {
-      ...compared(
-        suite,
-        `${clients} MonitoringClient: RSS`,
-        'MB',
-        results.lib.map((r) => r.rssMb),
-        `${clients} bare ws: RSS`,
-        results.bare.map((r) => r.rssMb),
-        { on: 'ratio', op: '<=', limit: 1.5 },
-      ),
-      note,
-    },
-    compared(
-      suite,
-      `one MonitoringFleet of ${clients} targets: CPU`,
-      '% of a core',
-      results.fleet.map((r) => r.cpuPercent),
-      `${clients} bare ws: CPU`,
-      results.bare.map((r) => r.cpuPercent),
-      { on: 'ratio', op: '<=', limit: 1.3 },
-    ),
-    compared(
-      suite,
-      `one MonitoringFleet of ${clients} targets: RSS`,
-      'MB',
-      results.fleet.map((r) => r.rssMb),
-      `${clients} bare ws: RSS`,
-      results.bare.map((r) => r.rssMb),
-      { on: 'ratio', op: '<=', limit: 1.3 },
-    ),
-    ...(await fanInLarge(server, settings, progress)),
-  ];
-}
+type FanInImpl = 'bare' | 'lib' | 'fleet';
 
-/** One fleet of `fanInLargeClients` targets beside as many bare clients: CPU and RSS, reported. */
-async function fanInLarge(
+/** `count` clients of each of `impls` in a fresh process per round, against 1 msg/s each. */
+function fanInRounds<I extends FanInImpl>(
   server: BenchServer,
   settings: Settings,
+  count: number,
+  impls: readonly I[],
   progress: (text: string) => void,
-): Promise<Row[]> {
-  const count = settings.fanInLargeClients;
-  const results = await inRounds(
+): Promise<Record<I, FanInResult[]>> {
+  return inRounds(
     settings.fanInRounds,
-    ['bare', 'fleet'] as const,
+    impls,
     async (impl) => {
-      const uri = server.url('/fanin', { interval: 1000 });
       const spec: ChildSpec = {
         case: 'fanin',
         impl,
-        uri,
+        uri: server.url('/fanin', { interval: 1000 }),
         count,
         warmupMs: settings.fanInWarmupMs,
         windowMs: settings.fanInWindowMs,
@@ -602,30 +534,92 @@ async function fanInLarge(
     },
     (text) => progress(`fan-in ${count} ${text}`),
   );
-  const targets = count.toLocaleString('en-US');
-  const suite = `4. fan-in: ${targets} clients in one process, 1 msg/s each (CPU over ${settings.fanInWindowMs / 1000} s)`;
-  const rate = (r: FanInResult) => r.messagesInWindow / (r.windowMs / 1000);
-  const note = `messages/s seen: fleet ${summarize(results.fleet.map(rate)).median.toFixed(0)}, bare ${summarize(results.bare.map(rate)).median.toFixed(0)}`;
+}
+
+function fanInTitle(count: number, settings: Settings): string {
+  return `4. fan-in: ${count.toLocaleString('en-US')} clients in one process, 1 msg/s each (CPU over ${settings.fanInWindowMs / 1000} s)`;
+}
+
+/** Messages per second seen in the window, median of the rounds. */
+function seenRate(results: FanInResult[]): string {
+  return summarize(results.map((r) => r.messagesInWindow / (r.windowMs / 1000))).median.toFixed(0);
+}
+
+/** The CPU and RSS rows of `name` beside as many bare clients, both with `limit` as their bar. */
+function cpuAndRss(
+  suite: string,
+  name: string,
+  count: number,
+  measured: FanInResult[],
+  bare: FanInResult[],
+  limit: number | undefined,
+  note: string | undefined,
+): Row[] {
+  const clients = count.toLocaleString('en-US');
+  const target: Target | undefined = limit === undefined ? undefined : { on: 'ratio', op: '<=', limit };
+  const rss = compared(
+    suite,
+    `${name}: RSS`,
+    'MB',
+    measured.map((r) => r.rssMb),
+    `${clients} bare ws: RSS`,
+    bare.map((r) => r.rssMb),
+    target,
+  );
   return [
     compared(
       suite,
-      `one MonitoringFleet of ${targets} targets: CPU`,
+      `${name}: CPU`,
       '% of a core',
-      results.fleet.map((r) => r.cpuPercent),
-      `${targets} bare ws: CPU`,
-      results.bare.map((r) => r.cpuPercent),
+      measured.map((r) => r.cpuPercent),
+      `${clients} bare ws: CPU`,
+      bare.map((r) => r.cpuPercent),
+      target,
     ),
-    {
-      ...compared(
-        suite,
-        `one MonitoringFleet of ${targets} targets: RSS`,
-        'MB',
-        results.fleet.map((r) => r.rssMb),
-        `${targets} bare ws: RSS`,
-        results.bare.map((r) => r.rssMb),
-      ),
-      note,
-    },
+    note === undefined ? rss : { ...rss, note },
+  ];
+}
+
+export async function fanInSuite(
+  server: BenchServer,
+  settings: Settings,
+  progress: (text: string) => void,
+): Promise<Row[]> {
+  const count = settings.fanInClients;
+  const clients = count.toLocaleString('en-US');
+  const results = await fanInRounds(server, settings, count, ['bare', 'lib', 'fleet'] as const, progress);
+  const suite = fanInTitle(count, settings);
+  // The fleet at scale: reported beside as many bare clients, no bar.
+  const large = settings.fanInLargeClients;
+  const scale = await fanInRounds(server, settings, large, ['bare', 'fleet'] as const, progress);
+  return [
+    ...cpuAndRss(
+      suite,
+      `${clients} MonitoringClient`,
+      count,
+      results.lib,
+      results.bare,
+      1.5,
+      `messages/s seen: library ${seenRate(results.lib)}, bare ${seenRate(results.bare)}`,
+    ),
+    ...cpuAndRss(
+      suite,
+      `one MonitoringFleet of ${clients} targets`,
+      count,
+      results.fleet,
+      results.bare,
+      1.3,
+      undefined,
+    ),
+    ...cpuAndRss(
+      fanInTitle(large, settings),
+      `one MonitoringFleet of ${large.toLocaleString('en-US')} targets`,
+      large,
+      scale.fleet,
+      scale.bare,
+      undefined,
+      `messages/s seen: fleet ${seenRate(scale.fleet)}, bare ${seenRate(scale.bare)}`,
+    ),
   ];
 }
 
