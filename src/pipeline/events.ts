@@ -103,3 +103,12 @@ export type PipelineEvent =
   | AlertEvent;
 
 export type PipelineEventType = PipelineEvent['type'];
+
+/** What a connection goes through: the events every consumer of the lifecycle keeps. */
+export const CONNECTION_EVENT_TYPES = [
+  'connected',
+  'disconnected',
+  'reconnecting',
+  'connection_error',
+  'gave_up',
+] as const satisfies readonly PipelineEventType[];

@@ -26,7 +26,7 @@
 import { Worker } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { PipelineEvent } from '../pipeline/events.js';
+import { CONNECTION_EVENT_TYPES, type PipelineEvent } from '../pipeline/events.js';
 import type { MonitoringRecord } from '../pipeline/record.js';
 import type { Sink, SinkContext } from '../pipeline/sink.js';
 import type { Clock, TimerHandle } from '../transport/clock.js';
@@ -92,11 +92,7 @@ const CONGESTED_FLUSHES = 4;
 /** Lifecycle events worth keeping (the rest is either in the snapshots or in `targets`). */
 const RECORDED_EVENTS: ReadonlySet<PipelineEvent['type']> = new Set([
   'target_removed',
-  'connected',
-  'disconnected',
-  'reconnecting',
-  'connection_error',
-  'gave_up',
+  ...CONNECTION_EVENT_TYPES,
   'server_notice',
   'server_alerts',
   'alert',

@@ -15,7 +15,7 @@ import { closeSync, createReadStream, existsSync, openSync, readSync, statSync }
 import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Statement } from 'better-sqlite3';
-import type { PipelineEvent } from '../pipeline/events.js';
+import { CONNECTION_EVENT_TYPES, type PipelineEvent } from '../pipeline/events.js';
 import type { SavedRecord } from '../save-data/line-format.js';
 import { savedSessionFiles } from '../save-data/reader.js';
 import { SQLITE_MAGIC } from './file-header.js';
@@ -78,15 +78,7 @@ export interface RecordingReader {
 }
 
 /** Event types given back by a replay; alerts are found again by the pipeline from the data. */
-const REPLAYED_EVENTS = [
-  'target_removed',
-  'connected',
-  'disconnected',
-  'reconnecting',
-  'connection_error',
-  'gave_up',
-  'server_notice',
-] as const;
+const REPLAYED_EVENTS = ['target_removed', ...CONNECTION_EVENT_TYPES, 'server_notice'] as const;
 
 /**
  * Opens a recording for reading.

@@ -6,18 +6,14 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { LineWriter } from '../output/line-writer.js';
-import type { PipelineEvent } from '../pipeline/events.js';
+import { CONNECTION_EVENT_TYPES, type PipelineEvent } from '../pipeline/events.js';
 import type { Sink } from '../pipeline/sink.js';
 
 /** The events written: the connection lifecycle, the server's notices and the alerts. */
 const WRITTEN = new Set<PipelineEvent['type']>([
   'target_added',
   'target_removed',
-  'connected',
-  'disconnected',
-  'reconnecting',
-  'connection_error',
-  'gave_up',
+  ...CONNECTION_EVENT_TYPES,
   'server_notice',
   'alert',
 ]);
