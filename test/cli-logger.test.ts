@@ -12,6 +12,18 @@ function capture(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => text };
 }
 
+/** A logger at INFO that holds its stderr lines, as while the dashboard is on. */
+function holdingLogger() {
+  const stderr = capture();
+  const logger = createCliLogger({
+    stderr: stderr.stream,
+    stderrLevel: 'INFO',
+    redact: (t) => t,
+    holdStderr: true,
+  });
+  return { stderr, logger };
+}
+
 describe('the command line logger', () => {
   it('writes the lines of its level and above to stderr, redacted and made safe for a terminal', () => {
     const stderr = capture();
@@ -29,13 +41,7 @@ describe('the command line logger', () => {
   });
 
   it('holds its stderr lines while the dashboard owns the screen, and writes them at close', async () => {
-    const stderr = capture();
-    const logger = createCliLogger({
-      stderr: stderr.stream,
-      stderrLevel: 'INFO',
-      redact: (t) => t,
-      holdStderr: true,
-    });
+    const { stderr, logger } = holdingLogger();
     logger.info('first');
     logger.error('second');
     assert.equal(stderr.text(), '', 'nothing drawn over the screen');
@@ -44,13 +50,7 @@ describe('the command line logger', () => {
   });
 
   it('keeps the newest lines it holds, and says how many older ones it dropped', async () => {
-    const stderr = capture();
-    const logger = createCliLogger({
-      stderr: stderr.stream,
-      stderrLevel: 'INFO',
-      redact: (t) => t,
-      holdStderr: true,
-    });
+    const { stderr, logger } = holdingLogger();
     for (let i = 0; i < MAX_HELD_LINES + 5; i++) logger.info(`line ${i}`);
     await logger.close();
     const lines = stderr.text().trim().split('\n');

@@ -61,70 +61,69 @@ describe('--dashboard-refresh', () => {
   });
 });
 
-describe('--dashboard in-process (run(argv, io)) on a stream that says it is a terminal', () => {
-  it('draws the one target on the alternate screen, and gives the screen back when the run ends: exit 0', async () => {
-    const server = await TestServer.start();
-    const frame = JSON.stringify(monitoringMessage({ cpu: 42, hostname: 'solo-host' }));
-    server.wss.on('connection', (socket) => socket.send(frame));
-    const stdout = Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30 });
-    let written = '';
-    stdout.on('data', (chunk: Buffer) => {
-      written += chunk.toString();
-    });
-    const stderr = new PassThrough();
-    let errors = '';
-    stderr.on('data', (chunk: Buffer) => {
-      errors += chunk.toString();
-    });
-    const stop = new AbortController();
-    try {
-      const running = run(
-        ['--dashboard', '--dashboard-refresh', '0.2', '-u', `solo=${server.url}`, '--no-color'],
-        { stdout, stderr, env: {}, signal: stop.signal },
-      );
-      // The run ends (as on SIGTERM) once the data is on screen.
+/**
+ * The command in this process with `--dashboard` on a stream that says it is a terminal,
+ * watching one server that sends one frame (CPU 42 %); stderr is also kept apart for what came
+ * while the screen was up (before the alternate screen was left).
+ */
+async function dashboardInProcess(extra: string[]) {
+  const server = await TestServer.start();
+  const frame = JSON.stringify(monitoringMessage({ cpu: 42, hostname: 'solo-host' }));
+  server.wss.on('connection', (socket) => socket.send(frame));
+  const stdout = Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30 });
+  let written = '';
+  stdout.on('data', (chunk: Buffer) => {
+    written += chunk.toString();
+  });
+  const stderr = new PassThrough();
+  let errors = '';
+  let errorsWhileDrawn = '';
+  stderr.on('data', (chunk: Buffer) => {
+    errors += chunk.toString();
+    if (!written.endsWith('\u001b[?1049l')) errorsWhileDrawn += chunk.toString();
+  });
+  const stop = new AbortController();
+  const running = run(
+    ['--dashboard', '--dashboard-refresh', '0.2', '-u', `solo=${server.url}`, '--no-color', ...extra],
+    { stdout, stderr, env: {}, signal: stop.signal },
+  );
+  return {
+    server,
+    written: () => written,
+    errors: () => errors,
+    errorsWhileDrawn: () => errorsWhileDrawn,
+    /** Once the data is on screen, ends the run (as on SIGTERM); resolves with its exit code. */
+    async stopOnceDrawn(): Promise<number> {
       await until(() => /CPU +42\.0% /.test(written), 20_000, 'the data on screen');
       stop.abort();
-      assert.equal(await running, 0, errors);
+      return running;
+    },
+  };
+}
+
+describe('--dashboard in-process (run(argv, io)) on a stream that says it is a terminal', () => {
+  it('draws the one target on the alternate screen, and gives the screen back when the run ends: exit 0', async () => {
+    const dashboard = await dashboardInProcess([]);
+    try {
+      assert.equal(await dashboard.stopOnceDrawn(), 0, dashboard.errors());
+      const written = dashboard.written();
       assert.ok(written.startsWith('\u001b[?1049h'), 'the alternate screen first');
       assert.match(written, /solo · host solo-host · Linux/);
       assert.ok(written.endsWith('\u001b[?1049l'), 'left at the end');
-      assert.equal(errors, '', 'nothing on stderr while the screen is up');
+      assert.equal(dashboard.errors(), '', 'nothing on stderr while the screen is up');
     } finally {
-      await server.close();
+      await dashboard.server.close();
     }
   });
 
   it('holds the log lines asked for on stderr while the screen is up, and writes them once it is given back', async () => {
-    const server = await TestServer.start();
-    server.wss.on('connection', (socket) =>
-      socket.send(JSON.stringify(monitoringMessage({ cpu: 42, hostname: 'solo-host' }))),
-    );
-    const stdout = Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30 });
-    let written = '';
-    stdout.on('data', (chunk: Buffer) => {
-      written += chunk.toString();
-    });
-    const stderr = new PassThrough();
-    let errors = '';
-    let errorsWhileDrawn = '';
-    stderr.on('data', (chunk: Buffer) => {
-      errors += chunk.toString();
-      if (!written.endsWith('\u001b[?1049l')) errorsWhileDrawn += chunk.toString();
-    });
-    const stop = new AbortController();
+    const dashboard = await dashboardInProcess(['--verbose']);
     try {
-      const running = run(
-        ['--dashboard', '--dashboard-refresh', '0.2', '-u', `solo=${server.url}`, '--no-color', '--verbose'],
-        { stdout, stderr, env: {}, signal: stop.signal },
-      );
-      await until(() => /CPU +42\.0% /.test(written), 20_000, 'the data on screen');
-      stop.abort();
-      assert.equal(await running, 0, errors);
-      assert.equal(errorsWhileDrawn, '', 'no log line drawn over the screen');
-      assert.match(errors, / DEBUG options: /, 'the log lines, after the screen was given back');
+      assert.equal(await dashboard.stopOnceDrawn(), 0, dashboard.errors());
+      assert.equal(dashboard.errorsWhileDrawn(), '', 'no log line drawn over the screen');
+      assert.match(dashboard.errors(), / DEBUG options: /, 'the log lines, after the screen was given back');
     } finally {
-      await server.close();
+      await dashboard.server.close();
     }
   });
 });
