@@ -194,6 +194,8 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
   // Notices, errors and statistics may quote what a server echoed (a refused token): they
   // go through the same redactor as the logs.
   const stderr = redactingStream(io.stderr, redact);
+  // With the terminal dashboard on, stderr must not write over the screen it draws.
+  const ownsScreen = command.features.some((f) => f.feature.name === 'dashboard');
   const logger = createCliLogger({
     stderr: io.stderr,
     stderrLevel: options.verbose ? 'DEBUG' : options.logLevel,
@@ -202,7 +204,7 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
       : {}),
     redact,
     // The dashboard owns the screen: log lines meant for stderr wait for it to give it back.
-    holdStderr: command.features.some((f) => f.feature.name === 'dashboard'),
+    holdStderr: ownsScreen,
   });
   for (const warning of options.warnings) io.stderr.write(`${PROGRAM}: warning: ${warning}\n`);
   if (options.insecure || options.targets.some((t) => t.insecure)) {
@@ -245,7 +247,7 @@ async function watch(command: ParsedCommand, io: CliIo, env: NodeJS.ProcessEnv):
         logger,
         holds: command.features.some((f) => HOLDING_FEATURES.has(f.feature.name)),
         stderr,
-        tellEnd: !command.features.some((f) => f.feature.name === 'dashboard'),
+        tellEnd: !ownsScreen,
       })
     : // Loaded here, not at the top: `--help`, `--version` and usage errors need none of it (start-up time).
       await liveFeed({ ...options, targets }, logger);
