@@ -28,12 +28,7 @@ export function formatRunStatistics(
       callbackErrors: sinkErrors,
     },
   }));
-  const shared = {
-    logging: sinks.saveData ? sinks.saveData.getStats() : null,
-    history: sinks.history
-      ? { size: sinks.history.getStats().historySize, capacity: sinks.history.getStats().historyCapacity }
-      : null,
-  };
+  const shared = sinkStatistics(sinks);
   if (perTarget.length === 1) return formatter.formatStatistics({ ...perTarget[0]!.stats, ...shared });
   for (const target of perTarget) {
     const { recordsDisplayed: _shown, ...own } = target.stats;
@@ -47,11 +42,7 @@ export function formatRunStatistics(
       ...shared,
     });
   }
-  const blocks = perTarget.map(({ name, stats }) =>
-    formatter
-      .formatStatistics(stats)
-      .replace('=== Statistics ===', `=== Statistics: ${sanitizeForTerminal(name)} ===`),
-  );
+  const blocks = targetBlocks(formatter, perTarget);
   const totals = fleetStats.totals;
   const lines = [
     '=== Totals ===',
@@ -66,4 +57,25 @@ export function formatRunStatistics(
   if (shared.logging)
     blocks.push(formatter.formatStatistics({ logging: shared.logging }).replace('=== Statistics ===\n', ''));
   return [...blocks, lines.join('\n')].join('\n');
+}
+
+/** What save-data and the history report: the same for a live run and a replay. */
+export function sinkStatistics(sinks: CommandSinks): { logging: object | null; history: object | null } {
+  const history = sinks.history?.getStats();
+  return {
+    logging: sinks.saveData ? sinks.saveData.getStats() : null,
+    history: history ? { size: history.historySize, capacity: history.historyCapacity } : null,
+  };
+}
+
+/** One `=== Statistics: NAME ===` block per target, in the line formats. */
+export function targetBlocks(
+  formatter: BaseFormatter,
+  perTarget: { name: string; stats: object }[],
+): string[] {
+  return perTarget.map(({ name, stats }) =>
+    formatter
+      .formatStatistics(stats)
+      .replace('=== Statistics ===', `=== Statistics: ${sanitizeForTerminal(name)} ===`),
+  );
 }

@@ -9,16 +9,16 @@
  * recording, until Ctrl-C (or `q`, or --duration). Alert deliveries alone keep real time:
  * they deal with the world outside the recording.
  */
-import type { BaseFormatter } from '../../formatters/base-formatter.js';
+import { type BaseFormatter, formatDuration } from '../../formatters/base-formatter.js';
 import { JsonFormatter } from '../../formatters/json-formatter.js';
 import type { Logger } from '../../logger.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import type { Sink, SinkContext } from '../../pipeline/sink.js';
-import { sanitizeForTerminal } from '../../protocol/sanitize.js';
 import type { ReplayResult, ReplaySource } from '../../recording/replay-source.js';
 import { systemClock } from '../../transport/clock.js';
 import type { EndReason, RunFeed } from '../run.js';
 import type { CommandSinks } from '../sinks.js';
+import { sinkStatistics, targetBlocks } from '../statistics.js';
 
 export interface ReplayFeedOptions {
   /** Names the recording in notices and statistics. */
@@ -91,7 +91,7 @@ export class ReplayFeed implements RunFeed {
       this.#options.logger.info(`replay: end of ${this.#options.file}; showing its final state`);
       if (this.#options.tellEnd)
         this.#options.stderr.write(
-          `» end of the recording (${result.frames} frames, ${describeSpan(result.recordedMs)} recorded): showing its final state until Ctrl-C\n`,
+          `» end of the recording (${result.frames} frames, ${formatDuration(result.recordedMs / 1000)} recorded): showing its final state until Ctrl-C\n`,
         );
     })().catch((error: unknown) => {
       // A file that turns out unreadable half-way (cut, corrupted): one line, exit 1.
@@ -132,15 +132,10 @@ export class ReplayFeed implements RunFeed {
       replaySpeed: this.#source.speed === 'max' ? 'max' : `${this.#source.speed}x`,
       framesReplayed: result?.frames ?? 0,
       eventsReplayed: result?.events ?? 0,
-      recordedSpan: describeSpan(result?.recordedMs ?? 0),
+      recordedSpan: formatDuration((result?.recordedMs ?? 0) / 1000),
       replayedIn: `${(((this.#endedAt ?? performance.now()) - this.#startedAt) / 1000).toFixed(2)} s`,
     };
-    const shared = {
-      logging: sinks.saveData ? sinks.saveData.getStats() : null,
-      history: sinks.history
-        ? { size: sinks.history.getStats().historySize, capacity: sinks.history.getStats().historyCapacity }
-        : null,
-    };
+    const shared = sinkStatistics(sinks);
     if (formatter instanceof JsonFormatter) {
       return formatter.formatStatistics({
         targets: Object.fromEntries(perTarget.map(({ name, stats }) => [name, stats])),
@@ -152,11 +147,7 @@ export class ReplayFeed implements RunFeed {
     if (perTarget.length === 1) {
       return formatter.formatStatistics({ ...perTarget[0]!.stats, recordsDisplayed, ...shared, ...replay });
     }
-    const blocks = perTarget.map(({ name, stats }) =>
-      formatter
-        .formatStatistics(stats)
-        .replace('=== Statistics ===', `=== Statistics: ${sanitizeForTerminal(name)} ===`),
-    );
+    const blocks = targetBlocks(formatter, perTarget);
     blocks.push(
       formatter
         .formatStatistics({ recordsDisplayed, ...shared, ...replay })
@@ -164,14 +155,4 @@ export class ReplayFeed implements RunFeed {
     );
     return blocks.join('\n');
   }
-}
-
-/** `3725000` → `1h 2m 5s`. */
-function describeSpan(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${(ms / 1000).toFixed(seconds < 10 ? 1 : 0)} s`;
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  return [h > 0 ? `${h}h` : '', m > 0 ? `${m}m` : '', s > 0 ? `${s}s` : ''].filter(Boolean).join(' ');
 }
