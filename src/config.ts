@@ -17,6 +17,13 @@ export const PING_TIMEOUT = 10.0;
 export const MAX_RECONNECT_ATTEMPTS: number | null = null;
 /** Seconds allowed for the TCP + TLS + WebSocket handshake. */
 export const CONNECT_TIMEOUT = 5.0;
+/** Handshakes a fleet has in flight at once; the other targets wait their turn. */
+export const MAX_CONNECTING = 100;
+/**
+ * Seconds after which a handshake still in flight stops counting against MAX_CONNECTING, so
+ * that hosts that swallow packets do not hold up the others until their connect timeout.
+ */
+export const CONNECT_SLOT_HOLD_LIMIT = 1.0;
 
 /** The output formats, by name. */
 export const FORMAT_TYPES = ['simple', 'detailed', 'compact', 'json', 'jsonl', 'csv', 'influx'] as const;

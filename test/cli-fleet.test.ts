@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fixtureFrame } from './helpers/fixtures.js';
+import { holdingServer } from './helpers/holding-server.js';
 import { runInProcess } from './helpers/in-process-cli.js';
 import { TestServer, until } from './helpers/test-server.js';
 
@@ -175,6 +176,27 @@ describe('the command with several targets', () => {
     assert.equal(await allDown.exit, 1);
     assert.match(allDown.stderr(), /=== Statistics: a ===/);
     assert.match(allDown.stderr(), /=== Totals ===\nTargets: 2 \(0 connected\)/);
+  });
+
+  it('--max-connecting bounds the handshakes in flight; 0 is refused', async () => {
+    const server = await holdingServer();
+    try {
+      const run = runInProcess(['-u', `a=${server.url}`, '-u', `b=${server.url}`, '--max-connecting', '1']);
+      await until(() => server.received === 1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(server.received, 1, 'the second handshake waits for the first');
+      server.answer(0);
+      await until(() => server.received === 2, 3000, 'the second handshake once the first ended');
+      server.answer(1);
+      await until(() => (run.stderr().match(/» connected to/g) ?? []).length === 2);
+      run.interrupt();
+      assert.equal(await run.exit, 0);
+    } finally {
+      await server.close();
+    }
+    const refused = runInProcess(['-u', 'ws://127.0.0.1:1', '--max-connecting', '0']);
+    assert.equal(await refused.exit, 2);
+    assert.match(refused.stderr(), /--max-connecting.*expected an integer from 1 to 100000/);
   });
 });
 

@@ -4,7 +4,9 @@ import { InvalidOptionError } from '../src/errors.js';
 import { MonitoringFleet } from '../src/fleet/monitoring-fleet.js';
 import { defaultTargetName } from '../src/fleet/target.js';
 import type { MonitoringRecord } from '../src/pipeline/record.js';
+import { FakeClock } from './helpers/fake-clock.js';
 import { fixtureFrame } from './helpers/fixtures.js';
+import { holdingServer } from './helpers/holding-server.js';
 import { TestServer, until } from './helpers/test-server.js';
 
 const FRAME = fixtureFrame('documented', 'monitoring_data');
@@ -210,5 +212,69 @@ describe('MonitoringFleet', () => {
         }),
       /targets\[1\]\.name/,
     );
+    assert.throws(
+      () => new MonitoringFleet({ maxConnecting: 0 }),
+      /maxConnecting.*null \(no bound\) or an integer >= 1/,
+    );
+  });
+});
+
+describe('MonitoringFleet: handshakes in flight', () => {
+  it('keeps at most maxConnecting handshakes in flight; the others start as they end', async () => {
+    const server = await holdingServer();
+    const clock = new FakeClock();
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const fleet = new MonitoringFleet({
+      ...FAST,
+      clock,
+      maxConnecting: 2,
+      targets: names.map((name) => ({ name, uri: server.url })),
+    });
+    try {
+      await fleet.start();
+      await until(() => server.received === 2);
+      // Given time, no third handshake starts while two are in flight.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(server.received, 2);
+      assert.deepEqual(
+        fleet.targets().map((row) => row.status),
+        ['connecting', 'connecting', 'connecting', 'connecting', 'connecting'],
+      );
+      server.answer(0);
+      await fleet.whenConnected('a');
+      await until(() => server.received === 3, 3000, 'the third handshake once the first ended');
+      // A handshake still in flight after 1 s stops counting: the next ones start.
+      clock.tick(1000);
+      await until(() => server.received === 5, 3000, 'the queued handshakes after the hold limit');
+      for (let i = 1; i < 5; i++) server.answer(i);
+      await Promise.all(names.map((name) => fleet.whenConnected(name)));
+      assert.equal(fleet.getStatistics().totals.connected, 5);
+    } finally {
+      await fleet.stop();
+      await server.close();
+    }
+  });
+
+  it('a target removed or a fleet stopped while waiting for its turn never connects', async () => {
+    const server = await holdingServer();
+    const clock = new FakeClock();
+    const fleet = new MonitoringFleet({
+      ...FAST,
+      clock,
+      maxConnecting: 1,
+      targets: ['a', 'b', 'c'].map((name) => ({ name, uri: server.url })),
+    });
+    await fleet.start();
+    await until(() => server.received === 1);
+    await fleet.remove('b');
+    server.answer(0);
+    await fleet.whenConnected('a');
+    await until(() => server.received === 2);
+    // c took b's turn; stopping now ends c's handshake and starts no other.
+    await fleet.stop();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(server.received, 2);
+    await assert.rejects(fleet.whenConnected('c'), /stopped/i);
+    await server.close();
   });
 });

@@ -14,6 +14,7 @@ import {
   LOG_ROTATION_KEEP,
   LOG_ROTATION_SIZE,
   type LogLevel,
+  MAX_CONNECTING,
   MAX_PAYLOAD,
   PING_INTERVAL,
   PING_TIMEOUT,
@@ -76,6 +77,8 @@ export interface CliOptions {
   pingInterval: number;
   pingTimeout: number;
   connectTimeout: number;
+  /** Handshakes in flight at once across the targets. */
+  maxConnecting: number;
   maxPayload: number;
   format: FormatType;
   /** false with --no-color; undefined lets the terminal and NO_COLOR/FORCE_COLOR decide. */
@@ -144,6 +147,7 @@ export const RANGES = {
   pingInterval: { min: 0.1, max: 3600 },
   pingTimeout: { min: 0.1, max: 3600 },
   connectTimeout: { min: 0.1, max: 3600 },
+  maxConnecting: { min: 1, max: 100_000 },
   maxPayload: { min: 1, max: 256 * 1024 * 1024 },
   saveDataMaxSize: { min: 1024, max: 1024 ** 4 },
   saveDataKeep: { min: 1, max: 1000 },
@@ -272,6 +276,12 @@ export function createProgram(
       CONNECT_TIMEOUT,
     )
     .option(
+      '--max-connecting <n>',
+      `handshakes in flight at once across the targets, ${RANGES.maxConnecting.min} to ${RANGES.maxConnecting.max}; the others wait their turn`,
+      integer(RANGES.maxConnecting, 'an integer'),
+      MAX_CONNECTING,
+    )
+    .option(
       '--max-payload <bytes>',
       `largest frame accepted, ${RANGES.maxPayload.min} to ${RANGES.maxPayload.max}; a bigger one is refused before it is read`,
       integer(RANGES.maxPayload, 'a whole number of bytes'),
@@ -337,6 +347,7 @@ interface ParsedFlags {
   pingInterval: number;
   pingTimeout: number;
   connectTimeout: number;
+  maxConnecting: number;
   maxPayload: number;
   format?: FormatType;
   color: boolean;
@@ -423,6 +434,7 @@ export function resolveOptions(
     pingInterval: flags.pingInterval,
     pingTimeout: flags.pingTimeout,
     connectTimeout: flags.connectTimeout,
+    maxConnecting: flags.maxConnecting,
     maxPayload: flags.maxPayload,
     format: flags.format ?? env.format ?? DEFAULT_FORMAT_TYPE,
     color: flags.color === false ? false : undefined,

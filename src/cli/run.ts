@@ -358,6 +358,7 @@ async function liveFeed(options: CliOptions, logger: Logger): Promise<RunFeed> {
         pingInterval: options.pingInterval,
         pingTimeout: options.pingTimeout,
         connectTimeout: options.connectTimeout,
+        maxConnecting: options.maxConnecting,
         maxPayload: options.maxPayload,
         staleAfter: options.staleAfter,
         sinks,

@@ -131,6 +131,8 @@ export class MonitoringClient {
     this.#fleet = new MonitoringFleet({
       ...connection,
       targets: [{ name: this.#name, uri }],
+      // One target: no handshakes to bound.
+      maxConnecting: null,
       sinks: [...builtIn, ...(sinks ?? [])],
       ...(filter ? { filter } : {}),
       ...(staleAfter !== undefined ? { staleAfter } : {}),

@@ -9,6 +9,7 @@
  * become events. While a sink is congested, every socket stops being read. MonitoringClient
  * is the one-target case.
  */
+import { CONNECT_SLOT_HOLD_LIMIT, MAX_CONNECTING } from '../config.js';
 import { InvalidOptionError, StoppedError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { PipelineEvent } from '../pipeline/events.js';
@@ -17,6 +18,7 @@ import type { MonitoringRecord } from '../pipeline/record.js';
 import type { Sink, SinkStatistics } from '../pipeline/sink.js';
 import type { TargetRow } from '../pipeline/target-row.js';
 import { type Clock, systemClock } from '../transport/clock.js';
+import { ConnectSlots } from '../transport/connect-slots.js';
 import type { ConnectionStatistics } from '../transport/statistics.js';
 import { TypedEmitter } from '../transport/typed-emitter.js';
 import { WebSocketClient } from '../transport/websocket-client.js';
@@ -33,6 +35,12 @@ export interface MonitoringFleetOptions extends ConnectionOptions {
   filter?: (record: MonitoringRecord) => boolean;
   /** Seconds without valid data after which a target is stale. @default 15 */
   staleAfter?: number;
+  /**
+   * Connection handshakes in flight at once; the other targets wait their turn, and their
+   * `connectTimeout` counts from then. A handshake stops counting after 1 s, so unreachable
+   * hosts cannot hold the others up. `null`: no bound. @default 100
+   */
+  maxConnecting?: number | null;
   /** @default silent */
   logger?: Logger;
   /** @default the system clock */
@@ -80,13 +88,15 @@ export class MonitoringFleet {
   readonly #pipeline: Pipeline;
   readonly #runners = new Map<string, Runner>();
   readonly #emitter: TypedEmitter;
+  /** Shared by every target's connection: bounds the handshakes in flight. */
+  readonly #connectSlots: ConnectSlots | undefined;
   #state: FleetState = 'idle';
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #paused = false;
 
   constructor(options: MonitoringFleetOptions = {}) {
-    const { targets, sinks, filter, staleAfter, logger, clock, ...defaults } = options;
+    const { targets, sinks, filter, staleAfter, maxConnecting, logger, clock, ...defaults } = options;
     if (filter !== undefined && typeof filter !== 'function') {
       throw new InvalidOptionError('filter', filter, 'a function');
     }
@@ -96,9 +106,15 @@ export class MonitoringFleet {
     if (targets !== undefined && !Array.isArray(targets)) {
       throw new InvalidOptionError('targets', targets, 'an array of { name, uri }');
     }
+    const slots = maxConnecting === undefined ? MAX_CONNECTING : maxConnecting;
+    if (slots !== null && !(Number.isSafeInteger(slots) && slots >= 1)) {
+      throw new InvalidOptionError('maxConnecting', slots, 'null (no bound) or an integer >= 1');
+    }
     this.#defaults = defaults;
     this.#logger = logger ?? silentLogger;
     this.#clock = clock ?? systemClock;
+    this.#connectSlots =
+      slots === null ? undefined : new ConnectSlots(slots, CONNECT_SLOT_HOLD_LIMIT * 1000, this.#clock);
     this.#emitter = new TypedEmitter(this.#logger);
     this.#pipeline = new Pipeline({
       sinks: [...(sinks ?? []), this.#eventsSink],
@@ -317,6 +333,7 @@ export class MonitoringFleet {
       headers,
       logger: this.#logger,
       clock: own.clock ?? this.#defaults.clock ?? this.#clock,
+      ...(this.#connectSlots ? { connectSlots: this.#connectSlots } : {}),
     });
     const runner: Runner = { options: target, ws, connected: undefined };
     this.#wire(name, ws);

@@ -7,7 +7,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { WebSocketClientOptions } from '../transport/websocket-client.js';
 
 /** The connection settings a fleet gives every target that does not set its own. Times in seconds. */
-export type ConnectionOptions = Omit<WebSocketClientOptions, 'logger'>;
+export type ConnectionOptions = Omit<WebSocketClientOptions, 'logger' | 'connectSlots'>;
 
 export interface TargetOptions extends ConnectionOptions {
   /** Unique name in the fleet: printed before its records, the `target` label of its metrics. */

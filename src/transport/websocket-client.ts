@@ -23,6 +23,7 @@ import { messageType, parseFrame, type ReceivedFrame } from '../protocol/frame.j
 import { isSensitiveHeader, REDACTED } from '../redact.js';
 import { ClientState } from './client-state.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import { type ConnectSlot, ConnectSlots } from './connect-slots.js';
 import type { ConnectionEvents, EventHandler, WildcardHandler } from './events.js';
 import {
   credentialsSentInClear,
@@ -111,6 +112,11 @@ export interface WebSocketClientOptions {
   perMessageDeflate?: boolean;
   /** Source of time and timers; tests inject a fake one. Default {@link systemClock}. */
   clock?: Clock;
+  /**
+   * Slots shared with other clients that bound the handshakes in flight: each attempt waits
+   * for one, and `connectTimeout` counts from then. A fleet gives its clients one. Default none.
+   */
+  connectSlots?: ConnectSlots;
 }
 
 /** Event names of the client itself: a server message with one of these types is not re-emitted under it. */
@@ -169,6 +175,8 @@ interface Attempt {
   violationCode: number | undefined;
   connectTimer: TimerHandle | undefined;
   closeTimer: TimerHandle | undefined;
+  /** The connect slot, held until the handshake ends (see ConnectSlots). */
+  slot: ConnectSlot | undefined;
 }
 
 interface Waiter {
@@ -204,6 +212,9 @@ export class WebSocketClient {
   readonly #emitter: TypedEmitter;
   readonly #stats = new StatisticsAccumulator();
   readonly #heartbeat: Heartbeat | undefined;
+  readonly #connectSlots: ConnectSlots | undefined;
+  /** The next attempt's place in the queue of `connectSlots`, while it waits for a slot. */
+  #queued: ConnectSlot | undefined;
 
   #state: ClientState = ClientState.DISCONNECTED;
   /** The attempt or connection in use; events of any other socket are stale and ignored. */
@@ -256,6 +267,10 @@ export class WebSocketClient {
 
     this.#logger = readLogger(options.logger);
     this.#clock = readClock(options.clock);
+    if (options.connectSlots !== undefined && !(options.connectSlots instanceof ConnectSlots)) {
+      throw new InvalidOptionError('connectSlots', options.connectSlots, 'a ConnectSlots or nothing');
+    }
+    this.#connectSlots = options.connectSlots;
     const reconnectInterval = readSeconds(
       options.reconnectInterval,
       'reconnectInterval',
@@ -419,6 +434,7 @@ export class WebSocketClient {
     this.#epoch++;
     this.#active = false;
     this.#cancelRetry();
+    this.#leaveQueue();
     this.#heartbeat?.stop();
     this.#stats.connectionEnded(this.#clock.now());
     const stopped = new StoppedError();
@@ -594,12 +610,37 @@ export class WebSocketClient {
     this.#attemptsMade++;
     this.#healthy = false;
     const previous = this.#current;
+    this.#current = undefined;
     if (previous !== undefined) this.#retire(previous, 'superseded');
+    // This attempt takes the place of one still waiting for a slot.
+    this.#leaveQueue();
+    const slots = this.#connectSlots;
+    if (slots === undefined) {
+      this.#connect(undefined);
+      return;
+    }
+    let admitted = false;
+    const place = slots.acquire((slot) => {
+      admitted = true;
+      this.#queued = undefined;
+      if (this.#active) this.#connect(slot);
+      else slot.release();
+    });
+    if (!admitted) this.#queued = place;
+  }
+
+  #leaveQueue(): void {
+    this.#queued?.release();
+    this.#queued = undefined;
+  }
+
+  #connect(slot: ConnectSlot | undefined): void {
     this.#logger.debug(`connecting to ${this.#displayUri}`);
     let socket: WebSocket;
     try {
       socket = new WebSocket(this.uri, this.#wsOptions);
     } catch (error) {
+      slot?.release();
       // Options are validated up front, so this is unexpected; fail like any attempt, asynchronously.
       const epoch = this.#epoch;
       const failure = classifyError(error, this.#secure, this.#displayUri);
@@ -617,6 +658,7 @@ export class WebSocketClient {
       violationCode: undefined,
       connectTimer: undefined,
       closeTimer: undefined,
+      slot,
     };
     this.#current = attempt;
     this.#sockets.add(socket);
@@ -667,6 +709,7 @@ export class WebSocketClient {
   }
 
   #onOpen(attempt: Attempt): void {
+    attempt.slot?.release();
     this.#clearConnectTimer(attempt);
     if (attempt !== this.#current) {
       attempt.socket.terminate();
@@ -703,6 +746,7 @@ export class WebSocketClient {
   }
 
   #onSocketClose(attempt: Attempt, code: number, reason: string): void {
+    attempt.slot?.release();
     this.#sockets.delete(attempt.socket);
     this.#clearConnectTimer(attempt);
     if (attempt.closeTimer !== undefined) this.#clock.clearTimeout(attempt.closeTimer);
@@ -822,6 +866,8 @@ export class WebSocketClient {
 
   /** Closes a connection that is being replaced; its events are ignored from now on. */
   #retire(attempt: Attempt, reason: string): void {
+    // An abandoned handshake frees its slot now rather than when its socket has closed.
+    attempt.slot?.release();
     this.#clearConnectTimer(attempt);
     this.#heartbeat?.stop();
     if (attempt.opened) {

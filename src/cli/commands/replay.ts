@@ -233,6 +233,7 @@ const LIVE_ONLY = new Set([
   'pingInterval',
   'pingTimeout',
   'connectTimeout',
+  'maxConnecting',
   'maxPayload',
   'header',
   'tokenFile',
