@@ -7,7 +7,7 @@
  */
 import type { FormatType } from '../src/index.js';
 import { bareFanIn, bareLatency, bareMemory, bareThroughput, type ThroughputBaseline } from './baselines.js';
-import { fleetFanIn, libFanIn, libLatency, libMemory, libThroughput } from './library.js';
+import { fleetFanIn, fleetStorm, libFanIn, libLatency, libMemory, libThroughput } from './library.js';
 
 /** One case for one client process. */
 export type ChildSpec =
@@ -22,7 +22,8 @@ export type ChildSpec =
       count: number;
       warmupMs: number;
       windowMs: number;
-    };
+    }
+  | { case: 'storm'; impl: 'bounded' | 'unbounded'; uri: string; count: number };
 
 /** What the child sends to the harness. */
 export type ChildReport = { ok: true; result: unknown } | { ok: false; error: string };
@@ -44,6 +45,8 @@ function run(spec: ChildSpec): Promise<unknown> {
         spec.warmupMs,
         spec.windowMs,
       );
+    case 'storm':
+      return fleetStorm(spec.uri, spec.count, spec.impl === 'bounded');
   }
 }
 

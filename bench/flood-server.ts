@@ -23,8 +23,10 @@
  * Usage: node --import tsx bench/flood-server.ts   (only through the harness: it needs IPC)
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { TEST_CERT, TEST_KEY } from '../test/helpers/tls.js';
 import { preciseNow, realDialectText, SENT_AT_DIGITS, withSentAtPlaceholder } from './message.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -254,9 +256,14 @@ function main(): void {
   /** Rate groups waiting for their members. */
   const groups = new Map<string, Peer[]>();
 
-  const server = createServer((_request, response) => {
+  const refuse: RequestListener = (_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n');
-  });
+  };
+  // BENCH_SERVER_TLS=1 (BenchServer.start({ tls: true })): wss:// with the tests' certificate.
+  const server =
+    process.env.BENCH_SERVER_TLS === '1'
+      ? createTlsServer({ cert: TEST_CERT, key: TEST_KEY }, refuse)
+      : createServer(refuse);
 
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     const key = request.headers['sec-websocket-key'];

@@ -41,9 +41,12 @@ export class BenchServer {
   readonly #connections = new Map<string, Connection>();
   readonly #waiters = new Set<() => void>();
 
-  private constructor(child: ChildProcess, port: number) {
+  readonly #scheme: 'ws' | 'wss';
+
+  private constructor(child: ChildProcess, port: number, scheme: 'ws' | 'wss') {
     this.#process = child;
     this.port = port;
+    this.#scheme = scheme;
     child.on('message', (event: ServerEvent) => {
       if (event.event === 'listening') return;
       const connection = this.#connections.get(event.tag) ?? {};
@@ -54,7 +57,8 @@ export class BenchServer {
     });
   }
 
-  static start(): Promise<BenchServer> {
+  /** `tls`: serve wss:// with the tests' self-signed certificate (TEST_CERT). */
+  static start(options: { tls?: boolean } = {}): Promise<BenchServer> {
     // A large young generation: fewer collections in the server, so fewer pauses in its sends.
     const child = spawn(
       process.execPath,
@@ -66,10 +70,11 @@ export class BenchServer {
       ],
       {
         cwd: ROOT,
-        env: childEnv(),
+        env: { ...childEnv(), ...(options.tls ? { BENCH_SERVER_TLS: '1' } : {}) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       },
     );
+    const scheme = options.tls ? 'wss' : 'ws';
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`the bench server exited (code ${code})`));
       child.once('exit', onExit);
@@ -77,7 +82,7 @@ export class BenchServer {
       child.once('message', (event: ServerEvent) => {
         if (event.event !== 'listening') return;
         child.off('exit', onExit);
-        resolve(new BenchServer(child, event.port));
+        resolve(new BenchServer(child, event.port, scheme));
       });
     });
   }
@@ -86,7 +91,7 @@ export class BenchServer {
     const query = new URLSearchParams(
       Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]),
     ).toString();
-    return `ws://127.0.0.1:${this.port}${path}${query ? `?${query}` : ''}`;
+    return `${this.#scheme}://127.0.0.1:${this.port}${path}${query ? `?${query}` : ''}`;
   }
 
   /** Resolves once the server has seen the connection tagged `tag` open and close. */

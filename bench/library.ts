@@ -4,6 +4,7 @@
  * `npm run bench` builds first.
  */
 import type * as Library from '../src/index.js';
+import { TEST_CERT } from '../test/helpers/tls.js';
 import { FAN_IN_BATCH, measureWindow, memoryCheckpoint } from './baselines.js';
 import { latencyMs } from './message.js';
 import type {
@@ -11,6 +12,7 @@ import type {
   LatencyResult,
   MemoryCheckpoint,
   MemoryResult,
+  StormResult,
   ThroughputResult,
 } from './results.js';
 
@@ -151,4 +153,50 @@ export async function fleetFanIn(
   const result = await measureWindow(warmupMs, windowMs, () => received);
   await fleet.stop();
   return result;
+}
+
+/** How long a storm run may take before it counts as never all up. */
+const STORM_LIMIT_MS = 120_000;
+
+/**
+ * `count` wss:// targets of one fleet started at once, with the fleet's bound on handshakes
+ * in flight (`bounded`) or without (`maxConnecting: null`): how long until all are up, and
+ * how many handshakes ran out of time on the way.
+ */
+export async function fleetStorm(uri: string, count: number, bounded: boolean): Promise<StormResult> {
+  const { MonitoringFleet } = await loadLibrary();
+  const fleet = new MonitoringFleet({
+    targets: Array.from({ length: count }, (_v, i) => ({ name: `t${i}`, uri })),
+    ca: TEST_CERT,
+    ...(bounded ? {} : { maxConnecting: null }),
+  });
+  const up = new Set<string>();
+  let connectTimeouts = 0;
+  let connectionErrors = 0;
+  let allUp!: () => void;
+  const done = new Promise<void>((resolve) => {
+    allUp = resolve;
+  });
+  fleet.on('connected', ({ target }) => {
+    up.add(target);
+    if (up.size === count) allUp();
+  });
+  fleet.on('connection_error', ({ code }) => {
+    connectionErrors++;
+    if (code === 'CONNECT_TIMEOUT') connectTimeouts++;
+  });
+  const started = performance.now();
+  await fleet.start();
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([
+    done.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), STORM_LIMIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  const seconds = (performance.now() - started) / 1000;
+  const rssMb = process.memoryUsage().rss / 2 ** 20;
+  await fleet.stop();
+  return { secondsToAllUp: inTime ? seconds : null, connectTimeouts, connectionErrors, rssMb };
 }

@@ -20,6 +20,17 @@ export interface MemoryCheckpoint {
   heapUsedMb: number;
 }
 
+export interface StormResult {
+  /** Seconds from start() until every target had connected once; null: not within the limit. */
+  secondsToAllUp: number | null;
+  /** Handshakes that ran out of connectTimeout (each one retried). */
+  connectTimeouts: number;
+  /** Every connection error on the way, timeouts included. */
+  connectionErrors: number;
+  /** Once every target is up. */
+  rssMb: number;
+}
+
 export interface MemoryResult {
   received: number;
   checkpoints: MemoryCheckpoint[];

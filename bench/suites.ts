@@ -6,11 +6,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_CONNECTING } from '../src/config.js';
 import type { FormatType } from '../src/index.js';
 import type { ThroughputBaseline } from './baselines.js';
 import type { ChildSpec } from './child.js';
 import {
-  type BenchServer,
+  BenchServer,
   CLI,
   newTag,
   runChild,
@@ -24,6 +25,7 @@ import {
   type LatencyResult,
   type MemoryResult,
   percentile,
+  type StormResult,
   type Summary,
   summarize,
   type ThroughputResult,
@@ -72,6 +74,9 @@ export interface Settings {
   fanInRounds: number;
   /** Fan-in at scale: targets of one fleet beside as many bare clients (reported, no target). */
   fanInLargeClients: number;
+  /** Connection storm: wss:// targets of one fleet started at once, rounds. */
+  stormTargets: number;
+  stormRounds: number;
   /** Start-up: runs of each command. */
   startupRuns: number;
   /** Save-data: seconds of flood per memory run, records displayed before the SIGKILL, rounds. */
@@ -96,6 +101,8 @@ export const FULL: Settings = {
   fanInWindowMs: 10_000,
   fanInRounds: 3,
   fanInLargeClients: 5000,
+  stormTargets: 5000,
+  stormRounds: 3,
   startupRuns: 10,
   saveDataSeconds: 5,
   saveDataKillAfter: 100_000,
@@ -118,6 +125,8 @@ export const QUICK: Settings = {
   fanInWindowMs: 4000,
   fanInRounds: 1,
   fanInLargeClients: 5000,
+  stormTargets: 2000,
+  stormRounds: 1,
   startupRuns: 5,
   saveDataSeconds: 3,
   saveDataKillAfter: 50_000,
@@ -619,6 +628,64 @@ export async function fanInSuite(
       scale.bare,
       undefined,
       `messages/s seen: fleet ${seenRate(scale.fleet)}, bare ${seenRate(scale.bare)}`,
+    ),
+    ...(await stormRows(settings, progress)),
+  ];
+}
+
+/**
+ * The fleet's bound on handshakes in flight, against none: `stormTargets` wss:// targets
+ * started at once (TLS, so that each handshake costs the event loop what it does in real use).
+ */
+async function stormRows(settings: Settings, progress: (text: string) => void): Promise<Row[]> {
+  const count = settings.stormTargets;
+  const server = await BenchServer.start({ tls: true });
+  let results: Record<'bounded' | 'unbounded', StormResult[]>;
+  try {
+    results = await inRounds(
+      settings.stormRounds,
+      ['bounded', 'unbounded'] as const,
+      async (impl) => {
+        const spec: ChildSpec = { case: 'storm', impl, uri: server.url('/fanin', { interval: 1000 }), count };
+        return (await runChild<StormResult>(spec)).result;
+      },
+      (text) => progress(`storm ${count} ${text}`),
+    );
+  } finally {
+    await server.stop();
+  }
+  const suite = `4. connection storm: ${count.toLocaleString('en-US')} wss:// targets of one fleet started at once`;
+  const bounded = `${MAX_CONNECTING} handshakes at a time (the default)`;
+  const unbounded = 'all at once (maxConnecting: null)';
+  // A run that never got every target up counts as the limit: it can only make the ratio worse.
+  const seconds = (r: StormResult) => r.secondsToAllUp ?? Number.POSITIVE_INFINITY;
+  const timeouts = (list: StormResult[]) => list.map((r) => r.connectTimeouts).join(', ');
+  return [
+    compared(
+      suite,
+      `${bounded}: time until all are up`,
+      's',
+      results.bounded.map(seconds),
+      `${unbounded}: time`,
+      results.unbounded.map(seconds),
+    ),
+    {
+      ...check({
+        suite,
+        name: `${bounded}: handshakes timed out (each one retried)`,
+        unit: 'handshakes',
+        value: summarize(results.bounded.map((r) => r.connectTimeouts)),
+        target: { on: 'value', op: '<=', limit: 0 },
+      }),
+      note: `all at once: ${timeouts(results.unbounded)} per run`,
+    },
+    compared(
+      suite,
+      `${bounded}: RSS once all are up`,
+      'MB',
+      results.bounded.map((r) => r.rssMb),
+      `${unbounded}: RSS`,
+      results.unbounded.map((r) => r.rssMb),
     ),
   ];
 }
