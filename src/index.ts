@@ -135,6 +135,7 @@ export { EventsFileSink } from './sinks/events-file-sink.js';
 export { ClientState } from './transport/client-state.js';
 export type { Clock, TimerHandle } from './transport/clock.js';
 export { systemClock } from './transport/clock.js';
+export { type ConnectSlot, ConnectSlots } from './transport/connect-slots.js';
 export type {
   ConnectionEvents,
   EventHandler,

@@ -1,10 +1,11 @@
 /**
  * Bounds the connection handshakes in flight across many clients (a fleet shares one).
  *
- * Thousands of handshakes at once compete for the event loop: 5,000 wss:// targets on two
- * cores had 2,375 of them time out (each then retried), where 100 at a time had none and were
- * all up sooner. Their objects also live at the same time, and the heap keeps that peak:
- * 1,000 targets settle at about 143 MB of RSS opened at once, 129 MB a hundred at a time.
+ * Thousands of handshakes at once compete for the event loop: 5,000 wss:// targets started
+ * at once on two cores had 825 to 2,375 of them time out (each then retried), where 100 at a
+ * time had none and were all up sooner (bench/README.md, the connection storm). Their objects
+ * also live at the same time, and the heap keeps that peak: 1,000 targets settled at a median
+ * of 143 MB of RSS opened at once, 129 MB a hundred at a time.
  *
  * A slot is held from the start of an attempt until its handshake ends, but never longer
  * than `holdLimitMs`: a host that swallows packets keeps its attempt waiting for the connect
