@@ -39,7 +39,10 @@ export interface MemoryResult {
 export interface FanInResult {
   /** CPU time over the window, in % of one core. */
   cpuPercent: number;
+  /** Mean of the RSS samples through the window. */
   rssMb: number;
+  /** Highest RSS sample in the window. */
+  rssPeakMb: number;
   heapUsedMb: number;
   messagesInWindow: number;
   windowMs: number;

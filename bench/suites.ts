@@ -554,6 +554,11 @@ function seenRate(results: FanInResult[]): string {
   return summarize(results.map((r) => r.messagesInWindow / (r.windowMs / 1000))).median.toFixed(0);
 }
 
+/** The highest RSS sample of the window, median of the rounds. */
+function peakRss(results: FanInResult[]): string {
+  return summarize(results.map((r) => r.rssPeakMb)).median.toFixed(1);
+}
+
 /** The CPU and RSS rows of `name` beside as many bare clients, both with `limit` as their bar. */
 function cpuAndRss(
   suite: string,
@@ -618,7 +623,7 @@ export async function fanInSuite(
       results.fleet,
       results.bare,
       1.3,
-      undefined,
+      `peak RSS in the window: fleet ${peakRss(results.fleet)}, bare ${peakRss(results.bare)} MB`,
     ),
     ...cpuAndRss(
       fanInTitle(large, settings),
