@@ -8,11 +8,16 @@ import { WebSocketServer } from 'ws';
  */
 export async function holdingServer() {
   const held: ((ok: boolean) => void)[] = [];
+  /** performance.now() at the arrival of each handshake. */
+  const arrivals: number[] = [];
   const answered = new Set<number>();
   const wss = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
-    verifyClient: (_info, done) => held.push(done),
+    verifyClient: (_info, done) => {
+      arrivals.push(performance.now());
+      held.push(done);
+    },
   });
   await once(wss, 'listening');
   const { port } = wss.address() as AddressInfo;
@@ -22,6 +27,7 @@ export async function holdingServer() {
     get received() {
       return held.length;
     },
+    arrivals,
     /** Completes the handshake received `index`-th. */
     answer: (index: number) => {
       held[index]!(true);
