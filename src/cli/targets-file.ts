@@ -19,7 +19,7 @@ import { isWebSocketUri } from '../config.js';
 import type { TargetsFileSections } from './feature.js';
 import { UsageError } from './options.js';
 
-/** A targets file larger than this is refused: a fleet of 10,000 targets fits in far less. */
+/** A targets or rules file larger than this is refused: a fleet of 10,000 targets fits in far less. */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 const seconds = (min: number) => z.number().finite().gt(min).lte(86_400);
@@ -66,14 +66,7 @@ export interface TargetsFile {
  * @throws UsageError naming the file, the path inside it and what is allowed.
  */
 export function readTargetsFile(path: string): TargetsFile {
-  const text = readText(path);
-  let document: unknown;
-  try {
-    document = parseYaml(text, { maxAliasCount: 100 });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new UsageError(`invalid --targets: "${path}": not YAML or JSON (${reason})`);
-  }
+  const document = readYamlFile(path, '--targets');
   const parsed = fileSchema.safeParse(document);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -100,19 +93,31 @@ export function readTargetsFile(path: string): TargetsFile {
   return { targets, sections: { path, sections } };
 }
 
-function readText(path: string): string {
+/**
+ * The document of a YAML or JSON file given to `flag` (`--targets`, `--alerts`), unchecked.
+ * @throws UsageError naming the flag and the file: unreadable, not a regular file, too large,
+ *   not YAML.
+ */
+export function readYamlFile(path: string, flag: string): unknown {
+  let text: string;
   try {
     const stat = statSync(path);
-    if (!stat.isFile()) throw new UsageError(`invalid --targets: "${path}" (not a regular file)`);
+    if (!stat.isFile()) throw new UsageError(`invalid ${flag}: "${path}" (not a regular file)`);
     if (stat.size > MAX_FILE_BYTES) {
-      throw new UsageError(`invalid --targets: "${path}" (larger than ${MAX_FILE_BYTES} bytes)`);
+      throw new UsageError(`invalid ${flag}: "${path}" (larger than ${MAX_FILE_BYTES} bytes)`);
     }
-    return readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(
-      `invalid --targets: "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+      `invalid ${flag}: "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
     );
+  }
+  try {
+    return parseYaml(text, { maxAliasCount: 100 });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new UsageError(`invalid ${flag}: "${path}": not YAML or JSON (${reason})`);
   }
 }
 
