@@ -619,12 +619,12 @@ export class WebSocketClient {
       this.#connect(undefined);
       return;
     }
+    // stop() gives the place up, so an admission always finds the client active.
     let admitted = false;
     const place = slots.acquire((slot) => {
       admitted = true;
       this.#queued = undefined;
-      if (this.#active) this.#connect(slot);
-      else slot.release();
+      this.#connect(slot);
     });
     if (!admitted) this.#queued = place;
   }

@@ -10,12 +10,15 @@ export async function holdingServer() {
   const held: ((ok: boolean) => void)[] = [];
   /** performance.now() at the arrival of each handshake. */
   const arrivals: number[] = [];
+  /** The path each handshake asked for, in order of arrival. */
+  const paths: string[] = [];
   const answered = new Set<number>();
   const wss = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
-    verifyClient: (_info, done) => {
+    verifyClient: (info, done) => {
       arrivals.push(performance.now());
+      paths.push(info.req.url ?? '');
       held.push(done);
     },
   });
@@ -28,6 +31,7 @@ export async function holdingServer() {
       return held.length;
     },
     arrivals,
+    paths,
     /** Completes the handshake received `index`-th. */
     answer: (index: number) => {
       held[index]!(true);
