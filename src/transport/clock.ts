@@ -33,13 +33,18 @@ class ChainedTimer {
     this.#arm();
   }
 
+  // Node counts a timer from the event loop's cached time, which can lag the real time by a
+  // millisecond or more: the last link may fire that much early. So every link ends here,
+  // and the callback runs only once the deadline has passed on the monotonic clock.
+  readonly #onLink = (): void => {
+    this.#timer = undefined;
+    if (this.#deadline - performance.now() <= 0) this.#callback();
+    else this.#arm();
+  };
+
   #arm(): void {
     const remaining = this.#deadline - performance.now();
-    if (remaining <= this.#step) {
-      this.#timer = setTimeout(this.#callback, Math.max(0, remaining));
-    } else {
-      this.#timer = setTimeout(() => this.#arm(), this.#step);
-    }
+    this.#timer = setTimeout(this.#onLink, Math.min(Math.ceil(remaining), this.#step));
     if (this.#unref) this.#timer.unref();
   }
 
