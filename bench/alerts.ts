@@ -9,7 +9,7 @@
  * The process measures its own CPU time per message over short windows with the rules off and
  * on, alternating (off, on, on, off, ...) so that drift and the machine's other load fall on
  * both sides alike; the figure of a round is the CPU per message with rules over without.
- * Every round is a fresh process.
+ * Every round is a fresh process: this file, compiled (compiled.ts), run with `child '<case>'`.
  *
  * Usage: npm run bench -- --only alerts      (dist/ must be built: npm run bench does it)
  */
@@ -19,6 +19,7 @@ import type { AlertEngine as AlertEngineClass } from '../src/alerts/alert-engine
 import type * as RuleModule from '../src/alerts/rule.js';
 import type { MonitoringFleet as MonitoringFleetClass } from '../src/fleet/monitoring-fleet.js';
 import type { Sink } from '../src/pipeline/sink.js';
+import { compiledEntry } from './compiled.js';
 import { type BenchServer, childEnv, exited, openDevNull, ROOT } from './harness.js';
 import { summarize } from './results.js';
 import type { Row, Settings } from './suites.js';
@@ -126,7 +127,7 @@ function median(values: readonly number[]): number {
 /** Runs one round in a fresh process (this file, with the case as argument). */
 async function runAlertsChild(spec: AlertsCase): Promise<AlertsResult> {
   const devNull = openDevNull();
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, JSON.stringify(spec)], {
+  const child = spawn(process.execPath, [compiledEntry(SELF), 'child', JSON.stringify(spec)], {
     cwd: ROOT,
     env: childEnv(),
     stdio: ['ignore', devNull, 'pipe', 'ipc'],
@@ -227,8 +228,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-if (process.argv[1] === SELF && process.argv[2] !== undefined) {
-  measure(JSON.parse(process.argv[2]) as AlertsCase).then(
+if (process.argv[2] === 'child') {
+  measure(JSON.parse(process.argv[3] ?? '{}') as AlertsCase).then(
     (result) => process.send?.({ ok: true, result }, () => process.disconnect()),
     (error: unknown) => {
       process.exitCode = 1;

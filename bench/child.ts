@@ -3,7 +3,7 @@
  * client of library.ts), sends the result to the harness over IPC, and exits. Every client
  * runs in a fresh process, so that no case inherits another's heap, JIT state or sockets.
  *
- * Usage (by the harness): node [--expose-gc] --import tsx bench/child.ts '<ChildSpec as JSON>'
+ * Usage (by the harness): node [--expose-gc] bench/.build/child.mjs (compiled.ts) '<ChildSpec as JSON>'
  */
 import type { FormatType } from '../src/index.js';
 import { bareFanIn, bareLatency, bareMemory, bareThroughput, type ThroughputBaseline } from './baselines.js';

@@ -6,7 +6,7 @@
  * (CPU over a window, and the dashboard's frame times) goes to a file: `script` stands
  * between this process and the harness, so there is no IPC channel.
  *
- * Usage (by the harness): BENCH_DASHBOARD='<spec as JSON>' node --import tsx bench/dashboard-child.ts
+ * Usage (by the harness): BENCH_DASHBOARD='<spec as JSON>' node bench/.build/dashboard-child.mjs (compiled.ts)
  */
 import { writeFileSync } from 'node:fs';
 import type * as Dashboard from '../src/dashboard/dashboard-sink.js';

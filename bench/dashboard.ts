@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compiledEntry } from './compiled.js';
 import type { DashboardChildResult, DashboardChildSpec } from './dashboard-child.js';
 import { type BenchServer, childEnv, exited, ROOT } from './harness.js';
 import { summarize } from './results.js';
@@ -24,14 +25,14 @@ async function runUnderPty(spec: Omit<DashboardChildSpec, 'resultFile'>): Promis
   const dir = mkdtempSync(join(tmpdir(), 'mwc-bench-dashboard-'));
   const resultFile = join(dir, 'result.json');
   try {
-    const command = `stty cols ${PTY_COLUMNS} rows ${PTY_ROWS}; exec "$BENCH_NODE" --import tsx "$BENCH_CHILD"`;
+    const command = `stty cols ${PTY_COLUMNS} rows ${PTY_ROWS}; exec "$BENCH_NODE" "$BENCH_CHILD"`;
     const child = spawn('script', ['-qfec', command, '/dev/null'], {
       cwd: ROOT,
       env: {
         ...childEnv(),
         TERM: 'xterm-256color',
         BENCH_NODE: process.execPath,
-        BENCH_CHILD: CHILD_ENTRY,
+        BENCH_CHILD: compiledEntry(CHILD_ENTRY),
         BENCH_DASHBOARD: JSON.stringify({ ...spec, resultFile }),
       },
       // stdin stays open (a pipe never written): at end of input `script` would hang up the terminal.

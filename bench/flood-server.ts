@@ -20,7 +20,7 @@
  * `{event: 'open', tag, t}` and `{event: 'closed', tag, t, sent}` per connection (t from
  * {@link preciseNow}); `{cmd: 'stop'}` ends it, and so does the harness going away.
  *
- * Usage: node --import tsx bench/flood-server.ts   (only through the harness: it needs IPC)
+ * Usage: node bench/.build/flood-server.mjs   (compiled.ts; only through the harness: it needs IPC)
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener } from 'node:http';

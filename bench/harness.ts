@@ -6,10 +6,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChildReport, ChildSpec } from './child.js';
+import { compiledEntry } from './compiled.js';
 import type { ServerEvent } from './flood-server.js';
 import { preciseNow } from './message.js';
 
-/** The package's root: every process runs there, so that `tsx` and `ws` resolve. */
+/** The package's root: every process runs there. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
 const SERVER_ENTRY = fileURLToPath(new URL('./flood-server.ts', import.meta.url));
@@ -64,9 +65,7 @@ export class BenchServer {
       process.execPath,
       [
         ...(process.env.BENCH_SERVER_FLAGS?.split(' ') ?? ['--max-semi-space-size=64']),
-        '--import',
-        'tsx',
-        SERVER_ENTRY,
+        compiledEntry(SERVER_ENTRY),
       ],
       {
         cwd: ROOT,
@@ -160,9 +159,7 @@ export async function runChild<T>(
   try {
     const args = [
       ...(options.exposeGc ? ['--expose-gc'] : []),
-      '--import',
-      'tsx',
-      CHILD_ENTRY,
+      compiledEntry(CHILD_ENTRY),
       JSON.stringify(spec),
     ];
     const child = spawn(process.execPath, args, {

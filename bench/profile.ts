@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildSpec } from './child.js';
+import { compiledEntry } from './compiled.js';
 import { BenchServer, CLI, childEnv, exited, newTag, openDevNull, ROOT } from './harness.js';
 
 interface ProfileNode {
@@ -68,9 +69,7 @@ async function main(): Promise<void> {
       };
       args = [
         ...profiling,
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./child.ts', import.meta.url)),
+        compiledEntry(fileURLToPath(new URL('./child.ts', import.meta.url))),
         JSON.stringify(spec),
       ];
     } else {
@@ -86,9 +85,7 @@ async function main(): Promise<void> {
           : { case: 'throughput', impl: 'lib', format: what as 'simple', uri };
       args = [
         ...profiling,
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./child.ts', import.meta.url)),
+        compiledEntry(fileURLToPath(new URL('./child.ts', import.meta.url))),
         JSON.stringify(spec),
       ];
     }

@@ -8,7 +8,7 @@
  *
  * Everything is loaded from dist/, what the package ships. Reports over IPC like child.ts.
  *
- * Usage (by the harness): node --import tsx bench/prometheus-child.ts '<PrometheusChildSpec as JSON>'
+ * Usage (by the harness): node bench/.build/prometheus-child.mjs (compiled.ts) '<PrometheusChildSpec as JSON>'
  */
 import { readFileSync } from 'node:fs';
 import type { Pipeline as PipelineType } from '../src/pipeline/pipeline.js';

@@ -18,6 +18,7 @@ import { get } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ChildReport } from './child.js';
+import { compiledEntry } from './compiled.js';
 import { type BenchServer, CLI, childEnv, type Exit, exited, newTag, openDevNull, ROOT } from './harness.js';
 import type { PrometheusChildSpec, ScrapeResult } from './prometheus-child.js';
 import { summarize } from './results.js';
@@ -82,7 +83,7 @@ async function runPrometheusChild<T>(
 ): Promise<{ result: T; exit: Exit }> {
   const devNull = openDevNull();
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, JSON.stringify(spec)], {
+    const child = spawn(process.execPath, [compiledEntry(ENTRY), JSON.stringify(spec)], {
       cwd: ROOT,
       env: childEnv(),
       stdio: ['ignore', devNull, 'pipe', 'ipc'],

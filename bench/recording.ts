@@ -4,7 +4,7 @@
  * rows per minute (under a second), and replay at full speed against live display.
  *
  * Its client processes are this file run as a child:
- *   node --import tsx bench/recording.ts child '<RecordingChildSpec as JSON>'
+ *   node bench/.build/recording.mjs child '<RecordingChildSpec as JSON>'   (compiled.ts)
  * so that, like every case of the harness, each runs in a fresh process.
  */
 import { spawn } from 'node:child_process';
@@ -20,6 +20,7 @@ import type * as RecorderModule from '../src/recording/recorder-sink.js';
 import type * as ReplayModule from '../src/recording/replay-source.js';
 import type * as SchemaModule from '../src/recording/schema.js';
 import type { TimerHandle } from '../src/transport/clock.js';
+import { compiledEntry } from './compiled.js';
 import { type BenchServer, childEnv, exited, newTag, openDevNull, ROOT, runChild } from './harness.js';
 import { loadLibrary } from './library.js';
 import { preciseNow, realDialectText } from './message.js';
@@ -74,7 +75,7 @@ async function loadRecording(): Promise<RecordingParts> {
 async function runRecordingChild<T>(spec: RecordingChildSpec): Promise<{ result: T; exit: { at: number } }> {
   const devNull = openDevNull();
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', SELF, 'child', JSON.stringify(spec)], {
+    const child = spawn(process.execPath, [compiledEntry(SELF), 'child', JSON.stringify(spec)], {
       cwd: ROOT,
       env: childEnv(),
       stdio: ['ignore', devNull, 'pipe', 'ipc'],

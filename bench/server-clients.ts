@@ -4,7 +4,7 @@
  * report over IPC each time every client has received `window` more messages, until
  * `messages`. Bare clients, so that what is measured is the server, not a client.
  *
- * Usage (by server-security.ts): node --import tsx bench/server-clients.ts '<ClientsSpec as JSON>'
+ * Usage (by server-security.ts): node bench/.build/server-clients.mjs (compiled.ts) '<ClientsSpec as JSON>'
  */
 import WebSocket from 'ws';
 

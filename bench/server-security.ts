@@ -15,6 +15,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MonitoringServer, type MonitoringServerOptions } from '../src/server/monitoring-server.js';
 import { TEST_CERT, TEST_KEY } from '../test/helpers/tls.js';
+import { compiledEntry } from './compiled.js';
 import { childEnv, ROOT } from './harness.js';
 import { realDialectText } from './message.js';
 import { type Summary, summarize } from './results.js';
@@ -77,7 +78,7 @@ async function measure(name: Case, messages: number): Promise<Measure> {
     ...(token ? { token: TOKEN } : {}),
     ...(tls ? { ca: TEST_CERT } : {}),
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', CLIENTS_ENTRY, JSON.stringify(spec)], {
+  const child = spawn(process.execPath, [compiledEntry(CLIENTS_ENTRY), JSON.stringify(spec)], {
     cwd: ROOT,
     env: childEnv(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

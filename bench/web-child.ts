@@ -8,7 +8,7 @@
  *   parent ─▶ { cmd: 'measure', windowMs } child ─▶ { event: 'measured', result: FanInResult }
  *   parent ─▶ { cmd: 'stop' }              the child closes everything and exits
  *
- * Usage (by bench/web.ts): node --import tsx bench/web-child.ts '{"uri":..., "count":1000, "web":true}'
+ * Usage (by bench/web.ts): node bench/.build/web-child.mjs (compiled.ts) '{"uri":..., "count":1000, "web":true}'
  */
 
 import type * as Library from '../src/index.js';

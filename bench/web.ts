@@ -21,6 +21,7 @@ import type { TimerHandle } from '../src/transport/clock.js';
 import { MemoryHistory } from '../src/web/history.js';
 import { RecordingHistory } from '../src/web/recording-history.js';
 import { type Browser, launchBrowser } from '../test/helpers/browser.js';
+import { compiledEntry } from './compiled.js';
 import { type BenchServer, childEnv, exited, ROOT } from './harness.js';
 import { realDialectText } from './message.js';
 import { type FanInResult, type Summary, summarize } from './results.js';
@@ -49,7 +50,7 @@ interface RunResult {
 
 /** The fleet process, ready (every target connected). */
 async function startFleet(spec: WebChildSpec): Promise<{ child: ChildProcess; url: string | null }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY, JSON.stringify(spec)], {
+  const child = spawn(process.execPath, [compiledEntry(CHILD_ENTRY), JSON.stringify(spec)], {
     cwd: ROOT,
     env: childEnv(),
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
