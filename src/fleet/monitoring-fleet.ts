@@ -17,8 +17,10 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import type { MonitoringRecord } from '../pipeline/record.js';
 import type { Sink, SinkStatistics } from '../pipeline/sink.js';
 import type { TargetRow } from '../pipeline/target-row.js';
+import type { ReceivedFrame } from '../protocol/frame.js';
 import { type Clock, systemClock } from '../transport/clock.js';
 import { ConnectSlots } from '../transport/connect-slots.js';
+import type { ConnectionEvents } from '../transport/events.js';
 import type { ConnectionStatistics } from '../transport/statistics.js';
 import { TypedEmitter } from '../transport/typed-emitter.js';
 import { WebSocketClient } from '../transport/websocket-client.js';
@@ -356,50 +358,78 @@ export class MonitoringFleet {
     if (this.#paused) runner.ws.pauseReading();
   }
 
-  /** Turns one connection's events into pipeline events of target `name`. */
+  /**
+   * Turns one connection's events into pipeline events of target `name`, through one '*'
+   * handler: a fleet keeps it per target, and nine handlers with their lists cost about
+   * 0.6 KB a target.
+   */
   #wire(name: string, ws: WebSocketClient): void {
+    ws.on('*', (type, data) => this.#forward(name, type, data));
+  }
+
+  #forward(target: string, type: string, data: unknown): void {
     const pipeline = this.#pipeline;
-    const clock = this.#clock;
-    ws.on('frame', (frame) => pipeline.receive(name, frame));
-    ws.on('connected', ({ uri, attempt }) =>
-      pipeline.emit({ type: 'connected', target: name, at: clock.now(), uri, attempt }),
-    );
-    ws.on('disconnected', ({ code, reason, willReconnect }) =>
-      pipeline.emit({ type: 'disconnected', target: name, at: clock.now(), code, reason, willReconnect }),
-    );
-    ws.on('reconnecting', ({ attempt, delayMs, maxAttempts, lastError }) =>
-      pipeline.emit({
-        type: 'reconnecting',
-        target: name,
-        at: clock.now(),
-        attempt,
-        delayMs,
-        maxAttempts,
-        ...(lastError ? { lastError: lastError.message } : {}),
-      }),
-    );
-    ws.on('connection_error', (error) =>
-      pipeline.emit({
-        type: 'connection_error',
-        target: name,
-        at: clock.now(),
-        code: error.code,
-        message: error.message,
-        ...(error.closeCode !== undefined ? { closeCode: error.closeCode } : {}),
-      }),
-    );
-    ws.on('give_up', (error) =>
-      pipeline.emit({
-        type: 'gave_up',
-        target: name,
-        at: clock.now(),
-        message: error.message,
-        attempts: error.attempts,
-      }),
-    );
-    ws.on('heartbeat', ({ rttMs }) => pipeline.noteRtt(name, rttMs));
-    ws.on('invalid_frame', (frame) =>
-      this.#logger.warn(`invalid frame from ${name} (${frame.invalidReason}, ${frame.size} bytes)`),
-    );
+    switch (type) {
+      case 'frame':
+        pipeline.receive(target, data as ReceivedFrame);
+        return;
+      case 'connected': {
+        const { uri, attempt } = data as ConnectionEvents['connected'];
+        pipeline.emit({ type: 'connected', target, at: this.#clock.now(), uri, attempt });
+        return;
+      }
+      case 'disconnected': {
+        const { code, reason, willReconnect } = data as ConnectionEvents['disconnected'];
+        pipeline.emit({ type: 'disconnected', target, at: this.#clock.now(), code, reason, willReconnect });
+        return;
+      }
+      case 'reconnecting': {
+        const { attempt, delayMs, maxAttempts, lastError } = data as ConnectionEvents['reconnecting'];
+        pipeline.emit({
+          type: 'reconnecting',
+          target,
+          at: this.#clock.now(),
+          attempt,
+          delayMs,
+          maxAttempts,
+          ...(lastError ? { lastError: lastError.message } : {}),
+        });
+        return;
+      }
+      case 'connection_error': {
+        const error = data as ConnectionEvents['connection_error'];
+        pipeline.emit({
+          type: 'connection_error',
+          target,
+          at: this.#clock.now(),
+          code: error.code,
+          message: error.message,
+          ...(error.closeCode !== undefined ? { closeCode: error.closeCode } : {}),
+        });
+        return;
+      }
+      case 'give_up': {
+        const error = data as ConnectionEvents['give_up'];
+        pipeline.emit({
+          type: 'gave_up',
+          target,
+          at: this.#clock.now(),
+          message: error.message,
+          attempts: error.attempts,
+        });
+        return;
+      }
+      case 'heartbeat':
+        pipeline.noteRtt(target, (data as ConnectionEvents['heartbeat']).rttMs);
+        return;
+      case 'invalid_frame': {
+        const frame = data as ReceivedFrame;
+        this.#logger.warn(`invalid frame from ${target} (${frame.invalidReason}, ${frame.size} bytes)`);
+        return;
+      }
+      default:
+        // The typed event of each message (its frame came first), state changes, handler errors.
+        return;
+    }
   }
 }

@@ -27,8 +27,8 @@ interface TargetState {
   invalidMessages: number;
   dataQualityWarnings: number;
   snapshot: MonitoringSnapshot | null;
-  /** Firing alerts of our rules, by rule. */
-  firing: Map<string, AlertEvent>;
+  /** Firing alerts of our rules, by rule; created when the first one fires (most never do). */
+  firing: Map<string, AlertEvent> | undefined;
 }
 
 export class TargetTable {
@@ -82,8 +82,8 @@ export class TargetTable {
         break;
       case 'alert':
         if (event.origin !== 'rule') break;
-        if (event.state === 'firing') state.firing.set(event.rule, event);
-        else state.firing.delete(event.rule);
+        if (event.state === 'firing') (state.firing ??= new Map()).set(event.rule, event);
+        else state.firing?.delete(event.rule);
         break;
       default:
         break;
@@ -154,7 +154,7 @@ export class TargetTable {
         invalidMessages: 0,
         dataQualityWarnings: 0,
         snapshot: null,
-        firing: new Map(),
+        firing: undefined,
       };
       this.#targets.set(name, state);
     }
@@ -183,7 +183,7 @@ export class TargetTable {
       invalidMessages: state.invalidMessages,
       snapshot: state.snapshot,
       serverAlerts: state.snapshot?.alerts ?? [],
-      firingAlerts: [...state.firing.values()],
+      firingAlerts: state.firing === undefined ? [] : [...state.firing.values()],
     };
   }
 }

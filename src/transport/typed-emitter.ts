@@ -11,6 +11,7 @@ type Dispatch = (data: unknown) => unknown;
 type WildcardDispatch = (eventType: string, data: unknown) => unknown;
 
 const NO_HANDLERS: readonly Dispatch[] = Object.freeze([]);
+const NO_WILDCARDS: readonly WildcardDispatch[] = Object.freeze([]);
 
 /** The event through which handler failures are reported. */
 export const HANDLER_ERROR_EVENT = 'handler_error';
@@ -21,10 +22,11 @@ export class TypedEmitter {
    * Lists are replaced, never mutated (copy on write), so emit() iterates them without a copy
    * and a handler that adds or removes handlers does not disturb the dispatch in progress.
    * They are built with concat(), which sizes them exactly: a spread or a push reserves room
-   * for 17 handlers, about 130 bytes per list, and a fleet keeps eight lists per target.
+   * for 17 handlers, about 130 bytes per list. The map is created with its first handler: a
+   * fleet's clients have a '*' handler only, and an empty Map costs about 130 bytes too.
    */
-  #handlers = new Map<string, readonly Dispatch[]>();
-  #wildcards: readonly WildcardDispatch[] = [];
+  #handlers: Map<string, readonly Dispatch[]> | undefined;
+  #wildcards = NO_WILDCARDS;
   #handlerErrors = 0;
 
   constructor(logger: Logger) {
@@ -49,9 +51,10 @@ export class TypedEmitter {
       if (!this.#wildcards.includes(wildcard)) this.#wildcards = this.#wildcards.concat(wildcard);
       return this;
     }
-    const list = this.#handlers.get(event) ?? NO_HANDLERS;
+    const handlers = (this.#handlers ??= new Map());
+    const list = handlers.get(event) ?? NO_HANDLERS;
     const dispatch = handler as Dispatch;
-    if (!list.includes(dispatch)) this.#handlers.set(event, list.concat(dispatch));
+    if (!list.includes(dispatch)) handlers.set(event, list.concat(dispatch));
     return this;
   }
 
@@ -63,22 +66,23 @@ export class TypedEmitter {
       this.#wildcards = this.#wildcards.filter((h) => h !== handler);
       return this;
     }
-    const list = this.#handlers.get(event);
-    if (list === undefined) return this;
+    const handlers = this.#handlers;
+    const list = handlers?.get(event);
+    if (handlers === undefined || list === undefined) return this;
     const rest = list.filter((h) => h !== handler);
-    if (rest.length === 0) this.#handlers.delete(event);
-    else this.#handlers.set(event, rest);
+    if (rest.length === 0) handlers.delete(event);
+    else handlers.set(event, rest);
     return this;
   }
 
   /** True when emitting `event` would call at least one handler (its own or a `'*'` one). */
   hasHandlers(event: string): boolean {
-    return this.#wildcards.length > 0 || this.#handlers.has(event);
+    return this.#wildcards.length > 0 || this.#handlers?.has(event) === true;
   }
 
   /** Calls the handlers of `event`, then the `'*'` handlers. Never throws. */
   emit(event: string, data: unknown): void {
-    const list = this.#handlers.get(event);
+    const list = this.#handlers?.get(event);
     const wildcards = this.#wildcards;
     if (list === undefined && wildcards.length === 0) return;
     if (list !== undefined) {
@@ -103,8 +107,8 @@ export class TypedEmitter {
 
   /** Removes every handler. */
   clear(): void {
-    this.#handlers = new Map();
-    this.#wildcards = [];
+    this.#handlers = undefined;
+    this.#wildcards = NO_WILDCARDS;
   }
 
   /** Isolates an async handler: its rejection is reported like a throw. */

@@ -629,6 +629,12 @@ export class WebSocketClient {
     if (!admitted) this.#queued = place;
   }
 
+  /** Frees the attempt's slot and forgets it: a fleet keeps one attempt per target. */
+  #releaseSlot(attempt: Attempt): void {
+    attempt.slot?.release();
+    attempt.slot = undefined;
+  }
+
   #leaveQueue(): void {
     this.#queued?.release();
     this.#queued = undefined;
@@ -709,7 +715,7 @@ export class WebSocketClient {
   }
 
   #onOpen(attempt: Attempt): void {
-    attempt.slot?.release();
+    this.#releaseSlot(attempt);
     this.#clearConnectTimer(attempt);
     if (attempt !== this.#current) {
       attempt.socket.terminate();
@@ -746,7 +752,7 @@ export class WebSocketClient {
   }
 
   #onSocketClose(attempt: Attempt, code: number, reason: string): void {
-    attempt.slot?.release();
+    this.#releaseSlot(attempt);
     this.#sockets.delete(attempt.socket);
     this.#clearConnectTimer(attempt);
     if (attempt.closeTimer !== undefined) this.#clock.clearTimeout(attempt.closeTimer);
@@ -867,7 +873,7 @@ export class WebSocketClient {
   /** Closes a connection that is being replaced; its events are ignored from now on. */
   #retire(attempt: Attempt, reason: string): void {
     // An abandoned handshake frees its slot now rather than when its socket has closed.
-    attempt.slot?.release();
+    this.#releaseSlot(attempt);
     this.#clearConnectTimer(attempt);
     this.#heartbeat?.stop();
     if (attempt.opened) {
