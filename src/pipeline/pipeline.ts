@@ -135,7 +135,8 @@ export class Pipeline {
     const type = message === undefined ? undefined : messageType(message);
     if (type === 'monitoring_data' && message !== undefined) {
       const snapshot = normalizeMonitoringData(message, frame.receivedAt, target);
-      this.#dispatchFrame(target, { frame, message, type, snapshot });
+      // Most pipelines have no frame sink: no message for them is built then.
+      if (this.#hasFrameSinks()) this.#dispatchFrame(target, { frame, message, type, snapshot });
       this.#record({ target, snapshot, message, frame });
       return;
     }
@@ -245,6 +246,11 @@ export class Pipeline {
       }
     }
     this.#serverAlerts(record.target, record.snapshot.alerts, record.frame.receivedAt);
+  }
+
+  #hasFrameSinks(): boolean {
+    for (const slot of this.#slots) if (slot.sink.frame !== undefined) return true;
+    return false;
   }
 
   #dispatchFrame(target: string, incoming: IncomingMessage): void {

@@ -42,7 +42,8 @@ export function parseFrame(data: Buffer | string, isBinary: boolean, receivedAt:
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     return { raw: bytes.toString('base64'), size: bytes.length, receivedAt, invalidReason: 'binary' };
   }
-  const raw = typeof data === 'string' ? data : data.toString('utf8');
+  // toString() without arguments decodes UTF-8 without looking the encoding up: this runs per frame.
+  const raw = typeof data === 'string' ? data : data.toString();
   const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
   let value: unknown;
   let repairedJson: string | undefined;
