@@ -82,8 +82,12 @@ export class TargetTable {
         break;
       case 'alert':
         if (event.origin !== 'rule') break;
-        if (event.state === 'firing') (state.firing ??= new Map()).set(event.rule, event);
-        else state.firing?.delete(event.rule);
+        if (event.state === 'firing') {
+          state.firing ??= new Map();
+          state.firing.set(event.rule, event);
+        } else {
+          state.firing?.delete(event.rule);
+        }
         break;
       default:
         break;

@@ -51,7 +51,8 @@ export class TypedEmitter {
       if (!this.#wildcards.includes(wildcard)) this.#wildcards = this.#wildcards.concat(wildcard);
       return this;
     }
-    const handlers = (this.#handlers ??= new Map());
+    this.#handlers ??= new Map();
+    const handlers = this.#handlers;
     const list = handlers.get(event) ?? NO_HANDLERS;
     const dispatch = handler as Dispatch;
     if (!list.includes(dispatch)) handlers.set(event, list.concat(dispatch));
