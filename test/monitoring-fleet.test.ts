@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { InvalidOptionError } from '../src/errors.js';
 import { MonitoringFleet } from '../src/fleet/monitoring-fleet.js';
 import { defaultTargetName } from '../src/fleet/target.js';
+import { silentLogger } from '../src/logger.js';
 import type { MonitoringRecord } from '../src/pipeline/record.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { fixtureFrame } from './helpers/fixtures.js';
@@ -185,6 +186,36 @@ describe('MonitoringFleet', () => {
     await fleet.stop();
     assert.equal(fleet.state, 'stopped');
     await server.close();
+  });
+
+  it("puts each target's ping round trip in its row, and warns of its invalid frames by name", async () => {
+    const server = await TestServer.start();
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (message: string) => warnings.push(message) };
+    const fleet = new MonitoringFleet({
+      ...FAST,
+      pingInterval: 0.05,
+      logger,
+      targets: [{ name: 'web1', uri: server.url }],
+    });
+    try {
+      await fleet.start();
+      await fleet.whenConnected('web1');
+      await until(
+        () => fleet.targets().find((t) => t.name === 'web1')?.rttMs !== null,
+        3000,
+        'a ping answered',
+      );
+      const rtt = fleet.targets().find((t) => t.name === 'web1')?.rttMs;
+      assert.ok(typeof rtt === 'number' && rtt >= 0 && rtt < 3000, `rttMs ${rtt}`);
+
+      await server.broadcast('not json');
+      await until(() => warnings.length > 0, 3000, 'the warning');
+      assert.deepEqual(warnings, ['invalid frame from web1 (not_json, 8 bytes)']);
+    } finally {
+      await fleet.stop();
+      await server.close();
+    }
   });
 
   it('names a target after its host and port, and refuses bad targets naming the field', () => {
