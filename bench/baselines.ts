@@ -150,6 +150,7 @@ export async function bareFanIn(
   count: number,
   warmupMs: number,
   windowMs: number,
+  gate: WindowGate = OPEN_GATE,
 ): Promise<FanInResult> {
   const sockets: WebSocket[] = [];
   let received = 0;
@@ -172,7 +173,7 @@ export async function bareFanIn(
     }
     await Promise.all(batch);
   }
-  const result = await measureWindow(warmupMs, windowMs, () => received);
+  const result = await measureWindow(warmupMs, windowMs, () => received, gate);
   await Promise.all(
     sockets.map((socket) => {
       const done = closed(socket);
@@ -189,16 +190,23 @@ export const FAN_IN_BATCH = 100;
 /** RSS samples per second in a window. */
 const RSS_SAMPLES_PER_SECOND = 4;
 
+/** Resolves when a window may start: at once, or, side by side, when the harness says so. */
+export type WindowGate = () => Promise<void>;
+export const OPEN_GATE: WindowGate = () => Promise.resolve();
+
 /**
- * Waits `warmupMs`, then measures CPU time, messages and RSS over `windowMs`. RSS is the
- * mean of samples taken through the window, with its peak: one sample fell anywhere on the
- * old generation's sawtooth (up to 10 MB apart between identical runs of 1,000 targets).
+ * Waits for `gate`, then `warmupMs`, then measures CPU time, messages and RSS over
+ * `windowMs`. RSS is the mean of samples taken through the window, with its peak: one sample
+ * fell anywhere on the old generation's sawtooth (up to 10 MB apart between identical runs
+ * of 1,000 targets).
  */
 export async function measureWindow(
   warmupMs: number,
   windowMs: number,
   messages: () => number,
+  gate: WindowGate = OPEN_GATE,
 ): Promise<FanInResult> {
+  await gate();
   await new Promise((resolve) => setTimeout(resolve, warmupMs));
   // bench/profile.ts asks for a CPU profile of the window alone (not of the connections' setup).
   const profileFile = process.env.BENCH_PROFILE_WINDOW;

@@ -22,11 +22,26 @@ export type ChildSpec =
       count: number;
       warmupMs: number;
       windowMs: number;
+      /** Run beside other clients (harness.runSideBySide): connect, say so, start the window when told. */
+      sideBySide?: boolean;
     }
   | { case: 'storm'; impl: 'bounded' | 'unbounded'; uri: string; count: number };
 
 /** What the child sends to the harness. */
 export type ChildReport = { ok: true; result: unknown } | { ok: false; error: string };
+
+/** Sent before the report by a side-by-side child: it is connected. */
+export interface ChildReady {
+  ready: true;
+}
+
+/** Side by side: tells the harness this client is connected, and waits for its word to go on. */
+function waitForGo(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('message', () => resolve());
+    process.send?.({ ready: true } satisfies ChildReady);
+  });
+}
 
 function run(spec: ChildSpec): Promise<unknown> {
   switch (spec.case) {
@@ -44,6 +59,7 @@ function run(spec: ChildSpec): Promise<unknown> {
         spec.count,
         spec.warmupMs,
         spec.windowMs,
+        spec.sideBySide ? waitForGo : undefined,
       );
     case 'storm':
       return fleetStorm(spec.uri, spec.count, spec.impl === 'bounded');

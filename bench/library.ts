@@ -5,7 +5,7 @@
  */
 import type * as Library from '../src/index.js';
 import { TEST_CERT } from '../test/helpers/tls.js';
-import { FAN_IN_BATCH, measureWindow, memoryCheckpoint } from './baselines.js';
+import { FAN_IN_BATCH, measureWindow, memoryCheckpoint, OPEN_GATE, type WindowGate } from './baselines.js';
 import { latencyMs } from './message.js';
 import type {
   FanInResult,
@@ -97,6 +97,7 @@ export async function libFanIn(
   count: number,
   warmupMs: number,
   windowMs: number,
+  gate: WindowGate = OPEN_GATE,
 ): Promise<FanInResult> {
   const { MonitoringClient } = await loadLibrary();
   const clients: MonitoringClient[] = [];
@@ -113,7 +114,7 @@ export async function libFanIn(
     }
     await Promise.all(batch);
   }
-  const result = await measureWindow(warmupMs, windowMs, () => received);
+  const result = await measureWindow(warmupMs, windowMs, () => received, gate);
   await Promise.all(clients.map((client) => client.stop()));
   return result;
 }
@@ -127,6 +128,7 @@ export async function fleetFanIn(
   count: number,
   warmupMs: number,
   windowMs: number,
+  gate: WindowGate = OPEN_GATE,
 ): Promise<FanInResult> {
   const { MonitoringFleet } = await loadLibrary();
   let received = 0;
@@ -150,7 +152,7 @@ export async function fleetFanIn(
         .map((name) => fleet.whenConnected(name)),
     );
   }
-  const result = await measureWindow(warmupMs, windowMs, () => received);
+  const result = await measureWindow(warmupMs, windowMs, () => received, gate);
   await fleet.stop();
   return result;
 }

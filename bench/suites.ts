@@ -17,6 +17,7 @@ import {
   runChild,
   runCli,
   runCliWatched,
+  runSideBySide,
   timeToExit,
   timeToFirstOutput,
 } from './harness.js';
@@ -519,34 +520,53 @@ export async function memorySuite(
 
 type FanInImpl = 'bare' | 'lib' | 'fleet';
 
-/** `count` clients of each of `impls` in a fresh process per round, against 1 msg/s each. */
-function fanInRounds<I extends FanInImpl>(
+/** One case of fan-in and the bare clients that ran beside it, round by round. */
+interface BesideBare {
+  measured: FanInResult[];
+  bare: FanInResult[];
+}
+
+/**
+ * `count` clients of each of `impls`, each beside `count` bare clients (two processes side by
+ * side, harness.runSideBySide), against 1 msg/s each; fresh processes every round. `bare` in
+ * `impls` puts bare clients beside bare clients: the noise floor of the ratios.
+ */
+async function besideBare<I extends FanInImpl>(
   server: BenchServer,
   settings: Settings,
   count: number,
   impls: readonly I[],
   progress: (text: string) => void,
-): Promise<Record<I, FanInResult[]>> {
-  return inRounds(
+): Promise<Record<I, BesideBare>> {
+  const spec = (impl: FanInImpl): Extract<ChildSpec, { case: 'fanin' }> => ({
+    case: 'fanin',
+    impl,
+    uri: server.url('/fanin', { interval: 1000 }),
+    count,
+    warmupMs: settings.fanInWarmupMs,
+    windowMs: settings.fanInWindowMs,
+  });
+  const rounds = await inRounds(
     settings.fanInRounds,
     impls,
     async (impl) => {
-      const spec: ChildSpec = {
-        case: 'fanin',
-        impl,
-        uri: server.url('/fanin', { interval: 1000 }),
-        count,
-        warmupMs: settings.fanInWarmupMs,
-        windowMs: settings.fanInWindowMs,
-      };
-      return (await runChild<FanInResult>(spec)).result;
+      const [bare, measured] = await runSideBySide<FanInResult>([spec('bare'), spec(impl)]);
+      return { bare: bare!, measured: measured! };
     },
-    (text) => progress(`fan-in ${count} ${text}`),
+    (text) => progress(`fan-in ${count} ${text} beside bare`),
   );
+  const byImpl = {} as Record<I, BesideBare>;
+  for (const impl of impls) {
+    byImpl[impl] = {
+      measured: rounds[impl].map((round) => round.measured),
+      bare: rounds[impl].map((round) => round.bare),
+    };
+  }
+  return byImpl;
 }
 
 function fanInTitle(count: number, settings: Settings): string {
-  return `4. fan-in: ${count.toLocaleString('en-US')} clients in one process, 1 msg/s each (CPU over ${settings.fanInWindowMs / 1000} s)`;
+  return `4. fan-in: ${count.toLocaleString('en-US')} clients in one process, beside as many bare clients in another, 1 msg/s each (CPU over ${settings.fanInWindowMs / 1000} s)`;
 }
 
 /** Messages per second seen in the window, median of the rounds. */
@@ -564,8 +584,7 @@ function cpuAndRss(
   suite: string,
   name: string,
   count: number,
-  measured: FanInResult[],
-  bare: FanInResult[],
+  { measured, bare }: BesideBare,
   limit: number | undefined,
   note: string | undefined,
 ): Row[] {
@@ -576,7 +595,7 @@ function cpuAndRss(
     `${name}: RSS`,
     'MB',
     measured.map((r) => r.rssMb),
-    `${clients} bare ws: RSS`,
+    `${clients} bare ws beside it: RSS`,
     bare.map((r) => r.rssMb),
     target,
   );
@@ -586,7 +605,7 @@ function cpuAndRss(
       `${name}: CPU`,
       '% of a core',
       measured.map((r) => r.cpuPercent),
-      `${clients} bare ws: CPU`,
+      `${clients} bare ws beside it: CPU`,
       bare.map((r) => r.cpuPercent),
       target,
     ),
@@ -601,38 +620,43 @@ export async function fanInSuite(
 ): Promise<Row[]> {
   const count = settings.fanInClients;
   const clients = count.toLocaleString('en-US');
-  const results = await fanInRounds(server, settings, count, ['bare', 'lib', 'fleet'] as const, progress);
+  const results = await besideBare(server, settings, count, ['lib', 'fleet', 'bare'] as const, progress);
   const suite = fanInTitle(count, settings);
   // The fleet at scale: reported beside as many bare clients, no bar.
   const large = settings.fanInLargeClients;
-  const scale = await fanInRounds(server, settings, large, ['bare', 'fleet'] as const, progress);
+  const scale = await besideBare(server, settings, large, ['fleet'] as const, progress);
   return [
     ...cpuAndRss(
       suite,
       `${clients} MonitoringClient`,
       count,
       results.lib,
-      results.bare,
       1.5,
-      `messages/s seen: library ${seenRate(results.lib)}, bare ${seenRate(results.bare)}`,
+      `messages/s seen: library ${seenRate(results.lib.measured)}, bare ${seenRate(results.lib.bare)}`,
     ),
     ...cpuAndRss(
       suite,
       `one MonitoringFleet of ${clients} targets`,
       count,
       results.fleet,
-      results.bare,
       1.3,
-      `peak RSS in the window: fleet ${peakRss(results.fleet)}, bare ${peakRss(results.bare)} MB`,
+      `peak RSS in the window: fleet ${peakRss(results.fleet.measured)}, bare ${peakRss(results.fleet.bare)} MB`,
+    ),
+    ...cpuAndRss(
+      suite,
+      `${clients} bare ws (the noise floor: bare beside bare)`,
+      count,
+      results.bare,
+      undefined,
+      undefined,
     ),
     ...cpuAndRss(
       fanInTitle(large, settings),
       `one MonitoringFleet of ${large.toLocaleString('en-US')} targets`,
       large,
       scale.fleet,
-      scale.bare,
       undefined,
-      `messages/s seen: fleet ${seenRate(scale.fleet)}, bare ${seenRate(scale.bare)}`,
+      `messages/s seen: fleet ${seenRate(scale.fleet.measured)}, bare ${seenRate(scale.fleet.bare)}`,
     ),
     ...(await stormRows(settings, progress)),
   ];
