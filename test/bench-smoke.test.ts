@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { BenchServer, CLI } from '../bench/harness.js';
+import { BenchServer, CLI, runSideBySide } from '../bench/harness.js';
 import { renderTable } from '../bench/report.js';
+import type { FanInResult } from '../bench/results.js';
 import { QUICK, throughputSuite } from '../bench/suites.js';
 
 describe('bench harness (smoke run)', { skip: existsSync(CLI) ? false : 'dist/ is not built' }, () => {
@@ -40,5 +41,21 @@ describe('bench harness (smoke run)', { skip: existsSync(CLI) ? false : 'dist/ i
     assert.equal(typeof library.pass, 'boolean');
     const table = renderTable(rows);
     assert.match(table, /\| library --format simple \| [\d,]+ msg\/s \| bare ws: \+ one line to stdout \|/);
+  });
+
+  it('runs fan-in clients side by side: both connect, then both measure a window of the same stream', async () => {
+    const spec = (impl: 'bare' | 'fleet') => ({
+      case: 'fanin' as const,
+      impl,
+      uri: server.url('/fanin', { interval: 100 }),
+      count: 10,
+      warmupMs: 100,
+      windowMs: 500,
+    });
+    const [bare, fleet] = await runSideBySide<FanInResult>([spec('bare'), spec('fleet')]);
+    for (const result of [bare!, fleet!]) {
+      assert.ok(result.messagesInWindow > 0, `messages in the window: ${result.messagesInWindow}`);
+      assert.ok(result.cpuPercent > 0 && result.rssMb > 0);
+    }
   });
 });
