@@ -25,8 +25,6 @@ export interface StormResult {
   secondsToAllUp: number | null;
   /** Handshakes that ran out of connectTimeout (each one retried). */
   connectTimeouts: number;
-  /** Every connection error on the way, timeouts included. */
-  connectionErrors: number;
   /** Once every target is up. */
   rssMb: number;
 }
