@@ -14,6 +14,7 @@
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import WebSocket from 'ws';
+import { allowedCpus } from './affinity.js';
 import { latencyMs, preciseNow } from './message.js';
 import type {
   FanInResult,
@@ -224,6 +225,7 @@ export async function measureWindow(
   if (session && profileFile) await stopProfile(session, profileFile);
   const messagesInWindow = messages() - messagesStart;
   const usage = process.memoryUsage();
+  const cpus = allowedCpus();
   return {
     cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
     rssMb: rss.reduce((sum, bytes) => sum + bytes, 0) / rss.length / 2 ** 20,
@@ -231,6 +233,7 @@ export async function measureWindow(
     heapUsedMb: usage.heapUsed / 2 ** 20,
     messagesInWindow,
     windowMs: wallMs,
+    ...(cpus === undefined ? {} : { cpusAllowed: cpus }),
   };
 }
 

@@ -2,9 +2,11 @@
  * The machinery shared by the suites: the server process, client processes, and their
  * timing. Everything listens and connects on 127.0.0.1 only.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { allowedCpus } from './affinity.js';
 import type { ChildReady, ChildReport, ChildSpec } from './child.js';
 import { compiledEntry } from './compiled.js';
 import type { ServerEvent } from './flood-server.js';
@@ -168,11 +170,13 @@ export async function runChild<T>(
  * start their warm-up and window together, so that the same stream from the server and the
  * same moment of the machine fall on each. Measured one after the other, the CPU of identical
  * processes moved by up to 45 % between runs on this machine (bench/README.md, suite 4).
+ * They also share one CPU when they can (see {@link sharedCpu}).
  */
 export async function runSideBySide<T>(specs: Extract<ChildSpec, { case: 'fanin' }>[]): Promise<T[]> {
   const devNull = openDevNull();
+  const cpu = sharedCpu();
   try {
-    const children = specs.map((spec) => spawnChild({ ...spec, sideBySide: true }, devNull));
+    const children = specs.map((spec) => spawnChild({ ...spec, sideBySide: true }, devNull, { cpu }));
     const results = children.map((child, i) => childResult<T>(child, specs[i]!));
     // A child that fails before it is connected ends the round: the others would wait forever.
     const failure = new Promise<never>((_resolve, reject) => {
@@ -192,13 +196,47 @@ export async function runSideBySide<T>(specs: Extract<ChildSpec, { case: 'fanin'
   }
 }
 
-function spawnChild(spec: ChildSpec, stdout: number, options: { exposeGc?: boolean } = {}): ChildProcess {
-  const args = [
+/**
+ * The CPU that side-by-side clients share: the last this process may use, when it may use more
+ * than one and util-linux's `taskset` is there; else undefined (they run where the scheduler
+ * puts them). On two different CPUs of this VM, two identical bare clients differed by up to
+ * 50 % of their CPU time; on one, by at most 9 % (bench/README.md, suite 4). The server stays
+ * unpinned.
+ */
+export function sharedCpu(): number | undefined {
+  if (sharedCpuCache === null) {
+    const last = lastAllowedCpu();
+    const usable =
+      last !== undefined &&
+      availableParallelism() > 1 &&
+      spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
+    sharedCpuCache = usable ? last : undefined;
+  }
+  return sharedCpuCache;
+}
+let sharedCpuCache: number | undefined | null = null;
+
+/** The highest CPU number in this process's affinity list, e.g. 1 for `0-1`. */
+function lastAllowedCpu(): number | undefined {
+  const last = Number(allowedCpus()?.split(',').at(-1)?.split('-').at(-1));
+  return Number.isSafeInteger(last) ? last : undefined;
+}
+
+function spawnChild(
+  spec: ChildSpec,
+  stdout: number,
+  options: { exposeGc?: boolean; cpu?: number | undefined } = {},
+): ChildProcess {
+  const node = [
+    process.execPath,
     ...(options.exposeGc ? ['--expose-gc'] : []),
     compiledEntry(CHILD_ENTRY),
     JSON.stringify(spec),
   ];
-  return spawn(process.execPath, args, {
+  // taskset replaces itself with node: the child's pid, signals and IPC channel are node's.
+  const [command, ...args] =
+    options.cpu === undefined ? node : ['taskset', '-c', String(options.cpu), ...node];
+  return spawn(command!, args, {
     cwd: ROOT,
     env: childEnv(),
     stdio: ['ignore', stdout, 'pipe', 'ipc'],

@@ -44,6 +44,8 @@ export interface FanInResult {
   heapUsedMb: number;
   messagesInWindow: number;
   windowMs: number;
+  /** The CPUs the client could run on (Linux affinity list), when known. */
+  cpusAllowed?: string;
 }
 
 /** Median, min and max of several runs. */

@@ -18,6 +18,7 @@ import {
   runCli,
   runCliWatched,
   runSideBySide,
+  sharedCpu,
   timeToExit,
   timeToFirstOutput,
 } from './harness.js';
@@ -566,7 +567,9 @@ async function besideBare<I extends FanInImpl>(
 }
 
 function fanInTitle(count: number, settings: Settings): string {
-  return `4. fan-in: ${count.toLocaleString('en-US')} clients in one process, beside as many bare clients in another, 1 msg/s each (CPU over ${settings.fanInWindowMs / 1000} s)`;
+  const cpu = sharedCpu();
+  const where = cpu === undefined ? '' : `, both on CPU ${cpu}`;
+  return `4. fan-in: ${count.toLocaleString('en-US')} clients in one process, beside as many bare clients in another${where}, 1 msg/s each (CPU over ${settings.fanInWindowMs / 1000} s)`;
 }
 
 /** Messages per second seen in the window, median of the rounds. */

@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { BenchServer, CLI, runSideBySide } from '../bench/harness.js';
+import { BenchServer, CLI, runSideBySide, sharedCpu } from '../bench/harness.js';
 import { renderTable } from '../bench/report.js';
 import type { FanInResult } from '../bench/results.js';
 import { QUICK, throughputSuite } from '../bench/suites.js';
@@ -53,9 +54,14 @@ describe('bench harness (smoke run)', { skip: existsSync(CLI) ? false : 'dist/ i
       windowMs: 500,
     });
     const [bare, fleet] = await runSideBySide<FanInResult>([spec('bare'), spec('fleet')]);
+    // Both on one CPU, so that they share its conditions: on Linux with several CPUs, taskset
+    // (util-linux, always installed on Debian) is there to pin them.
+    const cpu = sharedCpu();
+    if (process.platform === 'linux' && availableParallelism() > 1) assert.notEqual(cpu, undefined);
     for (const result of [bare!, fleet!]) {
       assert.ok(result.messagesInWindow > 0, `messages in the window: ${result.messagesInWindow}`);
       assert.ok(result.cpuPercent > 0 && result.rssMb > 0);
+      if (cpu !== undefined) assert.equal(result.cpusAllowed, String(cpu));
     }
   });
 });
