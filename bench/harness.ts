@@ -196,6 +196,9 @@ export async function runSideBySide<T>(specs: Extract<ChildSpec, { case: 'fanin'
   }
 }
 
+/** sharedCpu()'s answer once asked (null: not yet): it spawns `taskset` to find out. */
+let sharedCpuCache: number | undefined | null = null;
+
 /**
  * The CPU that side-by-side clients share: the last this process may use, when it may use more
  * than one and util-linux's `taskset` is there; else undefined (they run where the scheduler
@@ -214,7 +217,6 @@ export function sharedCpu(): number | undefined {
   }
   return sharedCpuCache;
 }
-let sharedCpuCache: number | undefined | null = null;
 
 /** The highest CPU number in this process's affinity list, e.g. 1 for `0-1`. */
 function lastAllowedCpu(): number | undefined {
