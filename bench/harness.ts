@@ -202,9 +202,8 @@ let sharedCpuCache: number | undefined | null = null;
 /**
  * The CPU that side-by-side clients share: the last this process may use, when it may use more
  * than one and util-linux's `taskset` is there; else undefined (they run where the scheduler
- * puts them). On two different CPUs of this VM, two identical bare clients differed by up to
- * 50 % of their CPU time; on one, by at most 9 % (bench/README.md, suite 4). The server stays
- * unpinned.
+ * puts them). Left to the scheduler, two identical bare clients differed by up to 50 % of their
+ * CPU time; on one CPU, by at most 9 % (bench/README.md, suite 4). The server stays unpinned.
  */
 export function sharedCpu(): number | undefined {
   if (sharedCpuCache === null) {
