@@ -16,6 +16,8 @@ import type { ChildSpec } from './child.js';
 import { compiledEntry } from './compiled.js';
 import { BenchServer, CLI, childEnv, exited, newTag, openDevNull, ROOT } from './harness.js';
 
+const CHILD_ENTRY = fileURLToPath(new URL('./child.ts', import.meta.url));
+
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -67,11 +69,7 @@ async function main(): Promise<void> {
         warmupMs: 2000,
         windowMs: messages * 1000,
       };
-      args = [
-        ...profiling,
-        compiledEntry(fileURLToPath(new URL('./child.ts', import.meta.url))),
-        JSON.stringify(spec),
-      ];
+      args = [...profiling, compiledEntry(CHILD_ENTRY), JSON.stringify(spec)];
     } else {
       const spec: ChildSpec =
         impl === 'bare'
@@ -83,11 +81,7 @@ async function main(): Promise<void> {
               saveData: join(dir, 'saved.jsonl'),
             }
           : { case: 'throughput', impl: 'lib', format: what as 'simple', uri };
-      args = [
-        ...profiling,
-        compiledEntry(fileURLToPath(new URL('./child.ts', import.meta.url))),
-        JSON.stringify(spec),
-      ];
+      args = [...profiling, compiledEntry(CHILD_ENTRY), JSON.stringify(spec)];
     }
     const env = childEnv();
     if (impl === 'fanin') {

@@ -98,13 +98,11 @@ async function main(): Promise<void> {
   process.stderr.write(
     `bench: ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ulimit -n ${machine.openFilesLimit}${quick ? ', quick' : ''}\n`,
   );
-  if (
-    only.includes('fanin') &&
-    Number(machine.openFilesLimit) < 2 * Math.max(settings.fanInClients, settings.fanInLargeClients) + 100
-  ) {
-    // The server holds both processes' sockets of a side-by-side round.
+  // The server holds both processes' sockets of a side-by-side round.
+  const fanInSockets = 2 * Math.max(settings.fanInClients, settings.fanInLargeClients);
+  if (only.includes('fanin') && Number(machine.openFilesLimit) < fanInSockets + 100) {
     process.stderr.write(
-      `bench: warning: ulimit -n is ${machine.openFilesLimit}, below the ${2 * Math.max(settings.fanInClients, settings.fanInLargeClients)} sockets of the fan-in case: raise it (ulimit -n 16384)\n`,
+      `bench: warning: ulimit -n is ${machine.openFilesLimit}, below the ${fanInSockets} sockets of the fan-in case: raise it (ulimit -n 16384)\n`,
     );
   }
 
